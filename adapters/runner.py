@@ -1,0 +1,123 @@
+"""Keeps a process application up to date with its upstream log, in a background thread.
+
+The thread is prompted when the upstream application in this process commits, and
+also polls, so events written by other processes (or before a restart) are caught up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.processing import BatchProcessor
+
+log = logging.getLogger(__name__)
+
+
+class Follower:
+    """Feeds ``processor`` the notifications of ``upstream`` in batches."""
+
+    def __init__(
+        self,
+        upstream: Application,
+        processor: BatchProcessor,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        on_processed: Callable[[int], None] | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.processor = processor
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.on_processed = on_processed
+        self.last_error: str | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._position: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"{self.processor.name}<-{self.upstream.name}"
+
+    def prompt(self, _count: int = 0) -> None:
+        """Tell the follower that the upstream log has grown."""
+        self._wake.set()
+
+    def position(self) -> int:
+        """The last upstream notification id processed."""
+        return self.processor.position(self.upstream.name)
+
+    def lag(self) -> int:
+        """How many upstream notifications are not processed yet (an upper bound)."""
+        head = self.upstream.recorder.max_notification_id() or 0
+        return max(0, head - self.position())
+
+    def catch_up(self) -> int:
+        """Process everything the upstream log holds now; answer how many were processed."""
+        done = 0
+        with self._lock:
+            while True:
+                count = self._process_next_batch()
+                done += count
+                if count < self.batch_size:
+                    return done
+
+    def _process_next_batch(self) -> int:
+        if self._position is None:
+            self._position = self.position()
+        notifications = self.upstream.recorder.select_notifications(
+            start=self._position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        batch = [(n.id, self.upstream.mapper.to_domain_event(n)) for n in notifications]
+        try:
+            new_events = self.processor.process_batch(self.upstream.name, batch)
+        except IntegrityError:
+            # Someone else moved first (another process, a concurrent command):
+            # forget the cached position and read from what is recorded.
+            self._position = None
+            return len(batch)
+        self._position = batch[-1][0]
+        if new_events and self.on_processed is not None:
+            self.on_processed(new_events)
+        return len(batch)
+
+    # Thread ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        backoff = self.poll_interval
+        while not self._stopping.is_set():
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                self.catch_up()
+            except Exception as error:  # keep following; the store may come back
+                self.last_error = f"{type(error).__name__}: {error}"
+                self._position = None
+                log.exception("%s failed; retrying in %.1f s", self.name, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+            else:
+                self.last_error = None
+                backoff = self.poll_interval

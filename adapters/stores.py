@@ -1,0 +1,91 @@
+"""``DATABASE_URL`` -> the eventsourcing settings of each application.
+
+SQLite gives each application its own file beside the configured one (one
+writer per file keeps eventsourcing's SQLite recorders apart); PostgreSQL keeps
+every application in one database, each in its own tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///var/ledger.sqlite3"
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where the event store lives."""
+
+    kind: str  # "sqlite" | "postgres" | "memory"
+    url: str
+    path: Path | None = None
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        """Parse ``sqlite:///REL``, ``sqlite:////ABS``, ``memory://`` or ``postgresql://...``."""
+        if url == "memory://":
+            return cls(kind="memory", url=url)
+        if url.startswith("sqlite:///"):
+            path = url[len("sqlite:///"):]
+            if not path or path.endswith("/"):
+                raise ValueError("sqlite URL needs a file path, e.g. sqlite:///var/ledger.sqlite3")
+            return cls(kind="sqlite", url=url, path=Path(path))
+        parts = urlsplit(url)
+        if parts.scheme in ("postgresql", "postgres"):
+            dbname = parts.path.lstrip("/")
+            if not parts.hostname or not dbname:
+                raise ValueError("postgresql URL needs a host and a database name")
+            try:
+                port = parts.port or 5432
+            except ValueError:
+                raise ValueError("postgresql URL has an invalid port") from None
+            return cls(
+                kind="postgres", url=url, host=parts.hostname, port=port,
+                user=unquote(parts.username or ""), password=unquote(parts.password or ""),
+                dbname=unquote(dbname),
+            )
+        raise ValueError(
+            "must be sqlite:///PATH, memory:// or postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+        )
+
+    def env_for(self, app_name: str, *, create_table: bool = True) -> dict[str, str]:
+        """The eventsourcing environment of one application on this store."""
+        env = {"CREATE_TABLE": "y" if create_table else "n"}
+        if self.kind == "memory":
+            return {**env, "PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.kind == "sqlite":
+            return {
+                **env,
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_file(app_name)),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        return {
+            **env,
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_PRE_PING": "y",
+        }
+
+    def sqlite_file(self, app_name: str) -> Path:
+        assert self.path is not None
+        return self.path.with_name(f"{self.path.stem}.{app_name.lower()}{self.path.suffix}")
+
+    def prepare(self) -> None:
+        """Create what the store needs on this machine (the SQLite directory)."""
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The service's edges: HTTP app, pages, command line; the composition root."""

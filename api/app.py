@@ -1,0 +1,72 @@
+"""``create_app(settings)``: the Starlette application (run by uvicorn with ``--factory``)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from eventsourcing.persistence import PersistenceError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api import staff
+from api.errors import http_exception
+from api.metrics import Metrics
+from api.settings import Settings
+from api.system import build
+from api.webhook import receive_webhook
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await run_in_threadpool(request.app.state.services.inbox.ping)
+    except PersistenceError as failure:
+        return JSONResponse({"status": "unavailable", "error": str(failure)}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    with contextlib.suppress(PersistenceError):
+        state.metrics.lag.set(await run_in_threadpool(state.services.ledger_follower.lag))
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the service from ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = build(settings)
+        app.state.services = services
+        await run_in_threadpool(services.start)
+        log.info("checkout-ledger ready on %s store", settings.store.kind)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(services.stop)
+
+    routes = [
+        Route("/webhook", receive_webhook, methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        Route("/sessions/{session_id}", staff.get_session),
+        Route("/sessions/{session_id}/history", staff.get_history),
+        Route("/events", staff.get_events),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_exception},
+    )
+    app.state.metrics = Metrics()
+    return app

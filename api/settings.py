@@ -1,0 +1,119 @@
+"""Settings, read once from the environment and validated before anything starts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from adapters.stores import DEFAULT_DATABASE_URL, Store
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or malformed; ``problems`` has one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with (see the README's settings table)."""
+
+    store: Store
+    stripe_api_key: str | None = None
+    webhook_secrets: tuple[str, ...] = ()
+    stripe_api_base: str | None = None
+    staff_tokens: dict[str, str] = field(default_factory=dict)  # token -> staff name
+    host: str = "127.0.0.1"
+    port: int = 4242
+    public_url: str = "http://127.0.0.1:4242"
+    test_clock: bool = False
+
+    @property
+    def local_mode(self) -> bool:
+        """No Stripe key: the service runs against the project's own Stripe emulator."""
+        return self.stripe_api_key is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, serving: bool = True) -> Settings:
+        """Read and check every setting; raise :class:`SettingsError` listing all problems."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+        value = _Reader(env, problems)
+
+        store = value.parse("DATABASE_URL", DEFAULT_DATABASE_URL, Store.from_url)
+        api_key = env.get("STRIPE_API_KEY") or None
+        if api_key is not None and not api_key.startswith(("sk_test_", "sk_live_", "rk_test_",
+                                                            "rk_live_")):
+            problems.append("STRIPE_API_KEY: must be a secret (sk_...) or restricted (rk_...) key")
+        secrets = tuple(s.strip() for s in env.get("STRIPE_WEBHOOK_SECRET", "").split(",")
+                        if s.strip())
+        if any(not s.startswith("whsec_") for s in secrets):
+            problems.append("STRIPE_WEBHOOK_SECRET: every secret must start with whsec_")
+        if serving and api_key is not None and not secrets:
+            problems.append("STRIPE_WEBHOOK_SECRET: required unless in local mode "
+                            "(set it to the endpoint's whsec_... signing secret)")
+        api_base = env.get("STRIPE_API_BASE") or None
+        if api_base is not None:
+            value.check_url("STRIPE_API_BASE", api_base)
+        tokens = value.parse("STAFF_TOKENS", "", _staff_tokens)
+        host = env.get("HOST") or "127.0.0.1"
+        port = value.parse("PORT", "4242", _port)
+        public_url = (env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+        value.check_url("PUBLIC_URL", public_url)
+        test_clock = value.parse("TEST_CLOCK", "", _flag)
+        if test_clock and api_key is not None and "_live_" in api_key:
+            problems.append("TEST_CLOCK: never allowed with a live-mode Stripe key")
+        if problems:
+            raise SettingsError(problems)
+        return cls(
+            store=store, stripe_api_key=api_key, webhook_secrets=secrets,
+            stripe_api_base=api_base, staff_tokens=tokens or {}, host=host, port=port or 4242,
+            public_url=public_url, test_clock=bool(test_clock),
+        )
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str], problems: list[str]) -> None:
+        self.env = env
+        self.problems = problems
+
+    def parse(self, name: str, default: str, parse):  # type: ignore[no-untyped-def]
+        raw = self.env.get(name) or default
+        try:
+            return parse(raw)
+        except ValueError as error:
+            self.problems.append(f"{name}: {error}")
+            return None
+
+    def check_url(self, name: str, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.problems.append(f"{name}: must be an http:// or https:// URL, got {url!r}")
+
+
+def _staff_tokens(raw: str) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        name, sep, token = pair.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise ValueError(f"expected comma-separated name:token pairs, got {pair!r}")
+        if len(token.strip()) < 12:
+            raise ValueError(f"the token of {name.strip()!r} is shorter than 12 characters")
+        tokens[token.strip()] = name.strip()
+    return tokens
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _flag(raw: str) -> bool:
+    if raw not in ("", "0", "1"):
+        raise ValueError(f"must be 1 or unset, got {raw!r}")
+    return raw == "1"

@@ -1,0 +1,95 @@
+"""The Inbox application: webhook ingestion's only write, the raw log of Stripe events."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from threading import Lock
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain.facts import StripeEvent
+from domain.received_event import ReceivedEvent, received_event_uuid
+from domain.transcodings import TRANSCODINGS
+
+
+class RecentIds:
+    """A bounded memory of event ids known to be recorded, to answer redeliveries
+    without a failed write. Only ids that were committed are ever added."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_ids: Sequence[str]) -> None:
+        with self._lock:
+            for event_id in event_ids:
+                self._ids[event_id] = None
+            while len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+
+
+class Inbox(Application):
+    """Records verified Stripe events, once each, in the order they arrived."""
+
+    name = "Inbox"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.recent = RecentIds()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    def record(self, events: Sequence[StripeEvent]) -> list[bool]:
+        """Record a batch of events in one transaction (group commit).
+
+        Answers, for each event in order, whether it was a duplicate: already in the
+        log, or an earlier entry of the same batch.
+        """
+        duplicate = [False] * len(events)
+        fresh: dict[str, int] = {}
+        for i, event in enumerate(events):
+            if event.id in fresh or event.id in self.recent:
+                duplicate[i] = True
+            else:
+                fresh[event.id] = i
+        entries = [ReceivedEvent.receive(events[i]) for i in fresh.values()]
+        try:
+            if entries:
+                self.save(*entries)
+        except IntegrityError:
+            # Some event of the batch is already recorded (another process, or one
+            # this process has forgotten): fall back to one transaction each.
+            # The failed save consumed the entries' pending events: build them anew.
+            for i in fresh.values():
+                duplicate[i] = not self._save_one(ReceivedEvent.receive(events[i]))
+        self.recent.add([events[i].id for i in fresh.values()])
+        return duplicate
+
+    def _save_one(self, entry: ReceivedEvent) -> bool:
+        try:
+            self.save(entry)
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, stripe_event_id: str) -> StripeEvent | None:
+        """The stored event with this id, or None."""
+        try:
+            entry = self.repository.get(received_event_uuid(stripe_event_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(entry, ReceivedEvent)
+        return entry.stripe_event
+
+    def ping(self) -> None:
+        """Ask the store one cheap question; raises when it cannot answer."""
+        self.recorder.max_notification_id()

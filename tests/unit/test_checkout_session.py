@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.checkout_session import CheckoutSession, session_uuid
+from domain.facts import (
+    ASYNC_PAYMENT_FAILED,
+    ASYNC_PAYMENT_SUCCEEDED,
+    COMPLETED,
+    EXPIRED,
+    SessionFacts,
+    StripeEvent,
+)
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def stripe_event(kind: str, event_id: str, *, session_id: str = "cs_test_1", seconds: int = 0,
+                 **facts: object) -> StripeEvent:
+    defaults: dict[str, object] = {
+        COMPLETED: {"status": "complete", "payment_status": "unpaid"},
+        ASYNC_PAYMENT_SUCCEEDED: {"status": "complete", "payment_status": "paid"},
+        ASYNC_PAYMENT_FAILED: {"status": "complete", "payment_status": "unpaid"},
+        EXPIRED: {"status": "expired", "payment_status": "unpaid"},
+    }[kind]
+    fields = {"mode": "payment", "amount_total": 2500, "currency": "usd",
+              "customer": "cus_1", **defaults, **facts}
+    return StripeEvent(
+        id=event_id, type=kind, created=T0 + timedelta(seconds=seconds), livemode=False,
+        object_id=session_id, payload="{}",
+        session=SessionFacts(session_id=session_id, **fields),  # type: ignore[arg-type]
+    )
+
+
+def replay(*events: StripeEvent) -> CheckoutSession:
+    session = CheckoutSession.open("cs_test_1")
+    for e in events:
+        session.record_stripe_event(e)
+    return session
+
+
+def test_aggregate_id_is_derived_from_the_checkout_session_id() -> None:
+    session = CheckoutSession.open("cs_test_1")
+
+    assert session.id == session_uuid("cs_test_1") == CheckoutSession.create_id("cs_test_1")
+    assert session.id != session_uuid("cs_test_2")
+
+
+def test_completed_paid_event_makes_the_session_paid_and_pending_fulfillment() -> None:
+    session = replay(stripe_event(COMPLETED, "evt_1", payment_status="paid"))
+
+    assert (session.status, session.payment_status) == ("complete", "paid")
+    assert session.is_paid
+    assert session.fulfillment_status == "pending"
+    assert session.state["amount_total"] == 2500
+
+
+def test_the_same_stripe_event_twice_records_nothing_new() -> None:
+    session = replay(stripe_event(COMPLETED, "evt_1"))
+    version = session.version
+
+    recorded = session.record_stripe_event(stripe_event(COMPLETED, "evt_1"))
+
+    assert recorded is False
+    assert session.version == version
+    assert len(session.collect_events()) == 2  # Created and one Completed
+
+
+def test_async_success_before_completed_still_ends_paid() -> None:
+    session = replay(
+        stripe_event(ASYNC_PAYMENT_SUCCEEDED, "evt_2", seconds=60),
+        stripe_event(COMPLETED, "evt_1"),
+    )
+
+    assert (session.status, session.payment_status) == ("complete", "paid")
+    assert session.state["payment_outcome"] == "succeeded"
+
+
+def test_expired_after_completed_does_not_undo_the_completion() -> None:
+    session = replay(
+        stripe_event(COMPLETED, "evt_1", payment_status="paid"),
+        stripe_event(EXPIRED, "evt_2", seconds=90_000),
+    )
+
+    assert (session.status, session.payment_status) == ("complete", "paid")
+
+
+def test_failed_delayed_payment_marks_fulfillment_failed() -> None:
+    session = replay(stripe_event(COMPLETED, "evt_1"), stripe_event(ASYNC_PAYMENT_FAILED, "evt_2"))
+
+    assert (session.status, session.payment_status) == ("complete", "unpaid")
+    assert session.fulfillment_status == "failed"
+    assert not session.is_paid
+
+
+def test_setup_and_expired_sessions_need_no_fulfillment() -> None:
+    setup = replay(stripe_event(COMPLETED, "evt_1", mode="setup",
+                                payment_status="no_payment_required"))
+    expired = replay(stripe_event(EXPIRED, "evt_2"))
+
+    assert setup.fulfillment_status == "not_required"
+    assert expired.fulfillment_status == "not_required"
+    assert expired.status == "expired"
+
+
+def test_an_event_of_another_session_is_refused() -> None:
+    session = CheckoutSession.open("cs_test_1")
+
+    with pytest.raises(ValueError, match="cs_test_other"):
+        session.record_stripe_event(stripe_event(COMPLETED, "evt_1", session_id="cs_test_other"))
+
+
+def test_replaying_the_stored_events_rebuilds_the_same_state() -> None:
+    session = replay(stripe_event(COMPLETED, "evt_1"), stripe_event(ASYNC_PAYMENT_SUCCEEDED, "evt_2"))
+    events = session.collect_events()
+
+    rebuilt = None
+    for e in events:
+        rebuilt = e.mutate(rebuilt)
+
+    assert isinstance(rebuilt, CheckoutSession)
+    assert rebuilt.state == session.state
+    assert rebuilt.version == session.version
+
+
+LIFECYCLES = [
+    [stripe_event(COMPLETED, "evt_c", payment_status="unpaid"),
+     stripe_event(ASYNC_PAYMENT_SUCCEEDED, "evt_s", seconds=100, customer="cus_2")],
+    [stripe_event(COMPLETED, "evt_c", payment_status="unpaid"),
+     stripe_event(ASYNC_PAYMENT_FAILED, "evt_f", seconds=100)],
+    [stripe_event(COMPLETED, "evt_c", payment_status="paid"),
+     stripe_event(EXPIRED, "evt_e", seconds=90_000)],
+    [stripe_event(COMPLETED, "evt_c", payment_status="unpaid", amount_total=100),
+     stripe_event(ASYNC_PAYMENT_SUCCEEDED, "evt_s", seconds=100, amount_total=200),
+     stripe_event(EXPIRED, "evt_e", seconds=90_000),
+     stripe_event(COMPLETED, "evt_c2", payment_status="unpaid", seconds=5)],
+]
+
+
+@given(lifecycle=st.sampled_from(LIFECYCLES), data=st.data())
+def test_every_permutation_of_a_sessions_events_ends_in_the_same_state(
+    lifecycle: list[StripeEvent], data: st.DataObject
+) -> None:
+    in_order = replay(*lifecycle)
+    shuffled = data.draw(st.permutations(lifecycle))
+    with_redeliveries = shuffled + data.draw(st.lists(st.sampled_from(lifecycle), max_size=3))
+
+    assert replay(*with_redeliveries).state == in_order.state
+
+
+def test_all_orders_of_a_full_lifecycle_agree_exhaustively() -> None:
+    lifecycle = LIFECYCLES[3]
+
+    states = {repr(sorted(replay(*p).state.items())) for p in itertools.permutations(lifecycle)}
+
+    assert len(states) == 1
