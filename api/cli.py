@@ -1,0 +1,115 @@
+"""``checkout-ledger``: the command line (serve, emulator, audit queries)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from api.settings import Settings, SettingsError
+
+cli = typer.Typer(
+    help="Event-sourced backend for Stripe Checkout. Settings come from the environment "
+         "(see README).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"checkout-ledger: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings(*, serving: bool) -> Settings:
+    """Settings from the environment, or one clear line per problem and exit 2."""
+    try:
+        return Settings.from_env(serving=serving)
+    except SettingsError as error:
+        for problem in error.problems:
+            typer.echo(f"checkout-ledger: {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve() -> None:
+    """Run the service (local mode with the Stripe emulator when STRIPE_API_KEY is unset)."""
+    from api.serve import run
+
+    run(load_settings(serving=True))
+
+
+@cli.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 12111,
+) -> None:
+    """Run the project's Stripe emulator on its own (the SDK talks to it over HTTP)."""
+    from emulator.__main__ import main as run_emulator
+
+    run_emulator(host=host, port=port)
+
+
+@cli.command()
+def history(session_id: str) -> None:
+    """Print every event of a Checkout Session, oldest first (JSON)."""
+    from api.views import history_entry
+
+    ledger = _ledger()
+    events = _or_not_found(lambda: ledger.history(session_id))
+    _print({"session": session_id, "events": [history_entry(e) for e in events]})
+
+
+@cli.command()
+def state(
+    session_id: str,
+    version: Annotated[int | None, typer.Option(min=1, help="State after the N-th event")] = None,
+    at: Annotated[str | None, typer.Option(help="State as recorded at this ISO-8601 time")] = None,
+) -> None:
+    """Print a Checkout Session's state, now or as of a version or time (JSON)."""
+    from api.views import session_view
+
+    if version is not None and at is not None:
+        fail("give --version or --at, not both")
+    moment = _parse_time(at) if at is not None else None
+    ledger = _ledger()
+    session = _or_not_found(lambda: ledger.session(session_id, version=version, at=moment))
+    _print(session_view(session))
+
+
+def _ledger() -> Any:
+    from domain.ledger import Ledger
+
+    settings = load_settings(serving=False)
+    settings.store.prepare()
+    return Ledger(env=settings.store.env_for(Ledger.name))
+
+
+def _or_not_found(query: Any) -> Any:
+    from domain.errors import SessionNotFound
+
+    try:
+        return query()
+    except SessionNotFound as missing:
+        fail(str(missing), code=1)
+
+
+def _parse_time(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--at must be an ISO-8601 time, got {raw!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print(document: dict[str, Any]) -> None:
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def main() -> None:
+    cli()
