@@ -81,7 +81,7 @@ def translate(data: Any, payload: str) -> StripeEvent:
     if not isinstance(obj, dict):
         raise RejectedWebhook("event has no object 'data.object'")
     object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    session = _session_facts(obj) if event_type in SESSION_EVENT_TYPES else None
+    session = session_facts(obj) if event_type in SESSION_EVENT_TYPES else None
     return StripeEvent(
         id=event_id,
         type=event_type,
@@ -93,7 +93,8 @@ def translate(data: Any, payload: str) -> StripeEvent:
     )
 
 
-def _session_facts(obj: dict[str, Any]) -> SessionFacts:
+def session_facts(obj: dict[str, Any]) -> SessionFacts:
+    """The facts of a ``checkout.session`` object (from a webhook or the API)."""
     session_id = obj.get("id")
     if obj.get("object") != "checkout.session" or not isinstance(session_id, str) \
             or not session_id.startswith("cs_"):

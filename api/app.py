@@ -40,15 +40,18 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the service from ``settings`` (read from the environment when omitted)."""
+def create_app(settings: Settings | None = None, *, follow: bool = True) -> Starlette:
+    """Build the service from ``settings`` (read from the environment when omitted).
+
+    ``follow=False`` leaves the background processing to a worker process.
+    """
     settings = settings or Settings.from_env()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = build(settings)
         app.state.services = services
-        await run_in_threadpool(services.start)
+        await run_in_threadpool(lambda: services.start(follow=follow))
         log.info("checkout-ledger ready on %s store", settings.store.kind)
         try:
             yield

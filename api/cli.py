@@ -44,6 +44,18 @@ def serve() -> None:
 
 
 @cli.command()
+def worker() -> None:
+    """Run the background processing only (serve starts one itself)."""
+    import logging
+
+    from api.serve import LOG_FORMAT
+    from api.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    run_worker(load_settings(serving=False))
+
+
+@cli.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 12111,

@@ -1,4 +1,4 @@
-"""``checkout-ledger serve``: uvicorn on the configured host and port."""
+"""``checkout-ledger serve``: uvicorn on the configured host and port, plus the worker."""
 
 from __future__ import annotations
 
@@ -8,18 +8,28 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
+from api.worker import spawn_worker
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def run(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if settings.local_mode:
         from api.local_mode import start_local_stripe
 
         settings = start_local_stripe(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # one line per webhook costs more than the webhook itself
-        log_level="info",
-    )
+    separate_worker = settings.store.kind != "memory"
+    worker = spawn_worker(settings) if separate_worker else None
+    try:
+        uvicorn.run(
+            create_app(settings, follow=not separate_worker),
+            host=settings.host,
+            port=settings.port,
+            access_log=False,  # one line per webhook costs more than the webhook itself
+            log_level="info",
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(10)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from adapters.fulfillers import load_fulfiller
+from adapters.notifiers import SmtpNotifier
 from adapters.stores import DEFAULT_DATABASE_URL, Store
 
 
@@ -31,11 +33,35 @@ class Settings:
     port: int = 4242
     public_url: str = "http://127.0.0.1:4242"
     test_clock: bool = False
+    fulfiller: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "checkout-ledger@localhost"
+    emulator_url: str | None = None  # set by local mode
 
     @property
     def local_mode(self) -> bool:
         """No Stripe key: the service runs against the project's own Stripe emulator."""
         return self.stripe_api_key is None
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables (for a worker process)."""
+        env = {
+            "DATABASE_URL": self.store.url,
+            "STRIPE_WEBHOOK_SECRET": ",".join(self.webhook_secrets),
+            "STAFF_TOKENS": ",".join(f"{name}:{token}" for token, name in self.staff_tokens.items()),
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "PUBLIC_URL": self.public_url,
+            "TEST_CLOCK": "1" if self.test_clock else "",
+            "FULFILLER": self.fulfiller or "",
+            "SMTP_URL": self.smtp_url or "",
+            "MAIL_FROM": self.mail_from,
+        }
+        if self.stripe_api_key:
+            env["STRIPE_API_KEY"] = self.stripe_api_key
+        if self.stripe_api_base:
+            env["STRIPE_API_BASE"] = self.stripe_api_base
+        return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, serving: bool = True) -> Settings:
@@ -67,12 +93,19 @@ class Settings:
         test_clock = value.parse("TEST_CLOCK", "", _flag)
         if test_clock and api_key is not None and "_live_" in api_key:
             problems.append("TEST_CLOCK: never allowed with a live-mode Stripe key")
+        fulfiller = env.get("FULFILLER") or None
+        if fulfiller is not None:
+            value.parse("FULFILLER", fulfiller, load_fulfiller)
+        smtp_url = env.get("SMTP_URL") or None
+        if smtp_url is not None:
+            value.parse("SMTP_URL", smtp_url, SmtpNotifier)
         if problems:
             raise SettingsError(problems)
         return cls(
             store=store, stripe_api_key=api_key, webhook_secrets=secrets,
             stripe_api_base=api_base, staff_tokens=tokens or {}, host=host, port=port or 4242,
-            public_url=public_url, test_clock=bool(test_clock),
+            public_url=public_url, test_clock=bool(test_clock), fulfiller=fulfiller,
+            smtp_url=smtp_url, mail_from=env.get("MAIL_FROM") or "checkout-ledger@localhost",
         )
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from adapters.fulfillers import load_fulfiller
 from adapters.group_commit import GroupCommitter
+from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower
+from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
 from api.settings import Settings
 from domain.facts import StripeEvent
+from domain.fulfillment import FulfillmentService
+from domain.fulfillment_process import FulfillmentProcess
 from domain.inbox import Inbox
 from domain.ledger import Ledger
+from domain.ports import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -23,31 +29,60 @@ class Services:
     settings: Settings
     inbox: Inbox
     ledger: Ledger
+    stripe: StripeGateway
+    fulfillment: FulfillmentService
     ledger_follower: Follower
+    fulfillment_follower: Follower
     committer: GroupCommitter[StripeEvent, bool]
     verifier: WebhookVerifier | None
 
-    def start(self) -> None:
-        """Catch up with what was recorded before this start, then follow in the background."""
-        caught_up = self.ledger_follower.catch_up()
-        if caught_up:
-            log.info("ledger caught up with %d inbox events recorded earlier", caught_up)
-        self.ledger_follower.start()
+    @property
+    def followers(self) -> tuple[Follower, ...]:
+        return (self.ledger_follower, self.fulfillment_follower)
+
+    def start(self, *, follow: bool = True) -> None:
+        """Catch up with what was recorded before this start, then follow in the background.
+
+        With ``follow=False`` the process only ingests and answers queries; a worker
+        process (``checkout-ledger worker``) does the following.
+        """
+        if not follow:
+            return
+        for follower in self.followers:
+            caught_up = follower.catch_up()
+            if caught_up:
+                log.info("%s caught up with %d events recorded earlier", follower.name, caught_up)
+            follower.start()
+
+    def settle(self) -> None:
+        """Process everything recorded so far, in this thread (tests, CLI)."""
+        for follower in self.followers:
+            follower.catch_up()
 
     def stop(self) -> None:
-        self.ledger_follower.stop()
-        self.ledger.close()
-        self.inbox.close()
+        for follower in self.followers:
+            follower.stop()
+        for app in (self.fulfillment_follower.processor, self.ledger, self.inbox):
+            app.close()
 
 
-def build(settings: Settings) -> Services:
+def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
     """Build (but do not start) the service's parts."""
     settings.store.prepare()
     inbox = Inbox(env=settings.store.env_for(Inbox.name))
     ledger = Ledger(env=settings.store.env_for(Ledger.name))
-    follower = Follower(inbox, ledger)
+    stripe = StripeGateway(settings.stripe_api_key or "", settings.stripe_api_base)
+    notifier: Notifier = (SmtpNotifier(settings.smtp_url, settings.mail_from)
+                          if settings.smtp_url else LogNotifier())
+    fulfillment = FulfillmentService(ledger, stripe, load_fulfiller(settings.fulfiller), notifier)
+    process = FulfillmentProcess(env=settings.store.env_for(FulfillmentProcess.name))
+    process.service = fulfillment
+    fulfillment_follower = Follower(ledger, process, batch_size=50, poll_interval=poll_interval)
+    ledger_follower = Follower(inbox, ledger, poll_interval=poll_interval,
+                               on_processed=fulfillment_follower.prompt)
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
-        inbox.record, on_commit=follower.prompt
+        inbox.record, on_commit=ledger_follower.prompt
     )
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
-    return Services(settings, inbox, ledger, follower, committer, verifier)
+    return Services(settings, inbox, ledger, stripe, fulfillment, ledger_follower,
+                    fulfillment_follower, committer, verifier)

@@ -31,7 +31,7 @@ def session_view(session: CheckoutSession) -> dict[str, Any]:
         "client_reference_id": state["client_reference_id"],
         "metadata": state["metadata"],
         "fulfillment": session.fulfillment,
-        "stripe_events": sorted(session.applied),
+        "stripe_events": session.stripe_event_ids,
         "version": session.version,
         "recorded_at": iso(session.modified_on),
     }

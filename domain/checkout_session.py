@@ -8,7 +8,8 @@ twice is recognised by its id and records nothing new.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -23,8 +24,10 @@ from domain.facts import (
     SessionFacts,
     StripeEvent,
 )
+from domain.ports import CheckoutSnapshot, LineItem
 
 PAID_STATUSES = ("paid", "no_payment_required")
+RETRIEVED = "retrieved"  # the session as fetched from Stripe's API before fulfilling
 
 
 def session_uuid(session_id: str) -> UUID:
@@ -44,7 +47,8 @@ class AppliedFact:
 
 # Later lifecycle stages win: a completion outranks an expiry, a settled bank
 # debit outranks the completion that left it unpaid.
-_RANK = {EXPIRED: 0, COMPLETED: 1, ASYNC_PAYMENT_FAILED: 2, ASYNC_PAYMENT_SUCCEEDED: 3}
+_RANK = {EXPIRED: 0, COMPLETED: 1, RETRIEVED: 1, ASYNC_PAYMENT_FAILED: 2,
+         ASYNC_PAYMENT_SUCCEEDED: 3}
 _FIELDS = (
     "mode", "customer", "customer_email", "amount_subtotal", "amount_total", "currency",
     "payment_intent", "setup_intent", "subscription", "client_reference_id",
@@ -86,11 +90,57 @@ class CheckoutSession(Aggregate):
     class Expired(StripeFact):
         """The session expired unpaid (``checkout.session.expired``)."""
 
+    class Fulfilled(Event):
+        """The line items were fulfilled (exactly once per session)."""
+
+        line_items: list[LineItem]
+        granted: list[str]
+        trigger: str
+        actor: str | None
+        facts: SessionFacts  # the session as retrieved from Stripe before fulfilling
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, CheckoutSession)
+            aggregate._remember(AppliedFact(RETRIEVED, f"retrieved@{self.originator_version}",
+                                            self.timestamp, self.facts))
+            aggregate.fulfilled = {
+                "line_items": [
+                    {**asdict(item), "granted": granted}
+                    for item, granted in zip(self.line_items, self.granted, strict=False)
+                ],
+                "fulfilled_at": self.timestamp.isoformat(),
+                "trigger": self.trigger,
+            }
+
+    class FulfillmentFailed(Event):
+        """An attempt to fulfil failed; ``attempts`` counts them."""
+
+        error: str
+        attempts: int
+        trigger: str
+        actor: str | None
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, CheckoutSession)
+            aggregate.fulfillment_failure = {"error": self.error, "attempts": self.attempts,
+                                             "at": self.timestamp.isoformat()}
+
+    class CustomerNotified(Event):
+        """The customer was told (e.g. that their delayed payment failed)."""
+
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, CheckoutSession)
+            aggregate.notified.append(self.reason)
+
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         self.applied: dict[str, AppliedFact] = {}
         self.state: dict[str, Any] = _fold([])
         self.fulfilled: dict[str, Any] | None = None
+        self.fulfillment_failure: dict[str, Any] | None = None
+        self.notified: list[str] = []
 
     @staticmethod
     def create_id(session_id: str) -> UUID:
@@ -120,11 +170,46 @@ class CheckoutSession(Aggregate):
         )
         return True
 
+    def record_fulfillment(
+        self, snapshot: CheckoutSnapshot, granted: Sequence[str], trigger: str,
+        actor: str | None = None,
+    ) -> bool:
+        """Record that the line items were fulfilled; False (nothing new) if they already were."""
+        if self.fulfilled is not None:
+            return False
+        self.trigger_event(
+            self.Fulfilled, session_id=self.session_id, line_items=list(snapshot.line_items),
+            granted=list(granted), trigger=trigger, actor=actor, facts=snapshot.facts,
+        )
+        return True
+
+    def record_fulfillment_failure(self, error: str, trigger: str, actor: str | None = None) -> None:
+        attempts = (self.fulfillment_failure or {}).get("attempts", 0) + 1
+        self.trigger_event(self.FulfillmentFailed, session_id=self.session_id, error=error,
+                           attempts=attempts, trigger=trigger, actor=actor)
+
+    def record_notification(self, reason: str) -> bool:
+        """Record that the customer was told ``reason``; False if they already were."""
+        if reason in self.notified:
+            return False
+        self.trigger_event(self.CustomerNotified, session_id=self.session_id, reason=reason)
+        return True
+
     # Derived state -------------------------------------------------------------
 
     def _remember(self, fact: AppliedFact) -> None:
         self.applied[fact.stripe_event_id] = fact
         self.state = _fold(self.applied.values())
+
+    def latest_facts(self) -> SessionFacts | None:
+        """What Stripe said last about the session (by lifecycle, then time)."""
+        ordered = sorted(self.applied.values(),
+                         key=lambda f: (_RANK[f.kind], f.stripe_created, f.stripe_event_id))
+        return ordered[-1].facts if ordered else None
+
+    @property
+    def stripe_event_ids(self) -> list[str]:
+        return sorted(k for k, fact in self.applied.items() if fact.kind != RETRIEVED)
 
     @property
     def is_paid(self) -> bool:
@@ -137,7 +222,7 @@ class CheckoutSession(Aggregate):
             return "fulfilled"
         if self.state["mode"] == "setup" or self.state["status"] == "expired":
             return "not_required"
-        if self.state["payment_outcome"] == "failed":
+        if self.state["payment_outcome"] == "failed" or self.fulfillment_failure is not None:
             return "failed"
         return "pending"
 
@@ -149,6 +234,8 @@ class CheckoutSession(Aggregate):
             "line_items": list(done.get("line_items", [])),
             "fulfilled_at": done.get("fulfilled_at"),
             "trigger": done.get("trigger"),
+            "last_error": None if done else (self.fulfillment_failure or {}).get("error"),
+            "attempts": (self.fulfillment_failure or {}).get("attempts", 0),
         }
 
     @property
@@ -188,7 +275,8 @@ def _fold(applied: Any) -> dict[str, Any]:
                 state[name] = value
         if fact.facts.metadata:
             state["metadata"] = dict(fact.facts.metadata)
-    if kinds & {COMPLETED, ASYNC_PAYMENT_SUCCEEDED, ASYNC_PAYMENT_FAILED}:
+    retrieved_complete = any(f.kind == RETRIEVED and f.facts.status == "complete" for f in ordered)
+    if kinds & {COMPLETED, ASYNC_PAYMENT_SUCCEEDED, ASYNC_PAYMENT_FAILED} or retrieved_complete:
         state["status"] = "complete"
     elif EXPIRED in kinds:
         state["status"] = "expired"
@@ -196,8 +284,8 @@ def _fold(applied: Any) -> dict[str, Any]:
         state.update(payment_status="paid", payment_outcome="succeeded")
     elif ASYNC_PAYMENT_FAILED in kinds:
         state.update(payment_status="unpaid", payment_outcome="failed")
-    elif COMPLETED in kinds:
-        completed = [f for f in ordered if f.kind == COMPLETED][-1]
+    elif kinds & {COMPLETED, RETRIEVED}:
+        completed = [f for f in ordered if f.kind in (COMPLETED, RETRIEVED)][-1]
         state["payment_status"] = completed.facts.payment_status
         paid = completed.facts.payment_status in PAID_STATUSES
         state["payment_outcome"] = "succeeded" if paid else "pending"

@@ -33,13 +33,14 @@ class Ledger(BatchProcessor):
         if not event.applies_to_session:
             return
         assert event.session is not None
-        session = self._load_or_open(event.session.session_id, processing)
+        session = self.load_or_open(event.session.session_id, processing)
         if session.record_stripe_event(event):
             processing.collect_events(session)
 
-    def _load_or_open(
+    def load_or_open(
         self, session_id: str, processing: ProcessingEvent | None = None
     ) -> CheckoutSession:
+        """The session as recorded (or changed earlier in this batch), or a new one."""
         if processing is not None:
             pending = self.pending(processing, session_uuid(session_id))
             if isinstance(pending, CheckoutSession):
@@ -59,7 +60,7 @@ class Ledger(BatchProcessor):
         session_id = event.session.session_id
 
         def change() -> bool:
-            session = self._load_or_open(session_id)
+            session = self.load_or_open(session_id)
             if not session.record_stripe_event(event):
                 return False
             self.save(session)
@@ -97,6 +98,13 @@ class Ledger(BatchProcessor):
         if version is not None and session.version < version:
             raise SessionNotFound(session_id, f" at version {version}")
         return session
+
+    def find(self, session_id: str) -> CheckoutSession | None:
+        """The session now, or None if nothing was recorded for it yet."""
+        try:
+            return self._get(session_uuid(session_id))
+        except AggregateNotFoundError:
+            return None
 
     def history(self, session_id: str) -> list[CheckoutSession.Event]:
         """Every event of the session, oldest first."""

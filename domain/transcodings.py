@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.persistence import Transcoding
 
 from domain.facts import SessionFacts
+from domain.ports import LineItem
 
 
 class SessionFactsAsDict(Transcoding):
@@ -21,4 +22,15 @@ class SessionFactsAsDict(Transcoding):
         return SessionFacts(**data)
 
 
-TRANSCODINGS: tuple[Transcoding, ...] = (SessionFactsAsDict(),)
+class LineItemAsDict(Transcoding):
+    type = LineItem
+    name = "line_item"
+
+    def encode(self, obj: LineItem) -> dict[str, Any]:
+        return asdict(obj)
+
+    def decode(self, data: dict[str, Any]) -> LineItem:
+        return LineItem(**data)
+
+
+TRANSCODINGS: tuple[Transcoding, ...] = (SessionFactsAsDict(), LineItemAsDict())

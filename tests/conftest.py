@@ -44,10 +44,16 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    """The service without background threads: tests settle the followers themselves."""
+    with TestClient(create_app(settings, follow=False)) as test_client:
         yield test_client
 
 
-def settle(client: TestClient) -> None:
-    """Let the ledger apply everything the inbox holds (the background runner would)."""
-    client.app.state.services.ledger_follower.catch_up()  # type: ignore[attr-defined]
+def settle(client: TestClient, *, fulfil: bool = False) -> None:
+    """Let the ledger apply everything the inbox holds (the background runner would),
+    and with ``fulfil`` let fulfillment follow the ledger too."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    if fulfil:
+        services.settle()
+    else:
+        services.ledger_follower.catch_up()

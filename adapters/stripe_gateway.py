@@ -1,0 +1,82 @@
+"""The Stripe gateway: every call this service makes to Stripe, through the official SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from adapters.stripe_webhook import RejectedWebhook, session_facts
+from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable, UnknownAtStripe
+
+# Transient by nature: the same call may succeed later.
+_TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+class StripeGateway:
+    """Implements the domain's ``StripeGateway`` port (and what the storefront needs)."""
+
+    def __init__(self, api_key: str, api_base: str | None = None, max_network_retries: int = 2):
+        addresses = {"api": api_base} if api_base else {}
+        self.client = stripe.StripeClient(
+            api_key, base_addresses=addresses,  # type: ignore[arg-type]
+            max_network_retries=max_network_retries,
+        )
+
+    def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
+        """The session with every line item (the list is paginated past its first page)."""
+        with _translated_errors():
+            session = self.client.v1.checkout.sessions.retrieve(
+                session_id, params={"expand": ["line_items"]}
+            )
+            data = session.to_dict()
+            items_page = session.line_items
+            if items_page is not None and items_page.has_more:
+                items = [item.to_dict() for item in self.client.v1.checkout.sessions.line_items
+                         .list(session_id, params={"limit": 100}).auto_paging_iter()]
+            else:
+                items = [item.to_dict() for item in (items_page.data if items_page else [])]
+        try:
+            facts = session_facts(data)
+        except RejectedWebhook as error:
+            raise StripeUnavailable(f"unexpected session from Stripe: {error}") from None
+        return CheckoutSnapshot(facts=facts, line_items=tuple(_line_item(i) for i in items))
+
+    def create_checkout_session(self, params: dict[str, Any]) -> tuple[str, str]:
+        """Create a Checkout Session; answers its id and hosted-page url."""
+        with _translated_errors():
+            session = self.client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+        return session.id, session.url or ""
+
+    def create_webhook_endpoint(self, url: str) -> str:
+        """Register ``url`` for every event type; answers its signing secret."""
+        with _translated_errors():
+            endpoint = self.client.v1.webhook_endpoints.create(
+                params={"url": url, "enabled_events": ["*"]}
+            )
+        return str(endpoint.secret)
+
+
+def _line_item(item: dict[str, Any]) -> LineItem:
+    price = item.get("price")
+    return LineItem(
+        price=price.get("id") if isinstance(price, dict) else price,
+        quantity=int(item.get("quantity") or 1),
+        description=str(item.get("description") or ""),
+        amount_total=int(item.get("amount_total") or 0),
+        currency=str(item.get("currency") or ""),
+    )
+
+
+class _translated_errors:
+    """Stripe's exceptions -> the domain's (resource_missing, transient)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> bool:
+        if isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing":
+            raise UnknownAtStripe(str(error.user_message or error)) from None
+        if isinstance(error, _TRANSIENT):
+            raise StripeUnavailable(str(error.user_message or error)) from None
+        return False

@@ -1,0 +1,41 @@
+"""``checkout-ledger worker``: the background processing, in a process of its own.
+
+Webhook ingestion and the processing that follows it compete for one interpreter
+lock when they share a process; ``serve`` therefore runs this worker beside the web
+process (except on the in-memory store, which only one process can see).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from api.settings import Settings
+from api.system import build
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.05
+
+
+def run_worker(settings: Settings) -> None:
+    """Follow the inbox until SIGTERM or SIGINT."""
+    services = build(settings, poll_interval=POLL_SECONDS)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    services.start(follow=True)
+    log.info("worker following the inbox (pid %d)", os.getpid())
+    try:
+        stopping.wait()
+    finally:
+        services.stop()
+
+
+def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    """Start ``checkout-ledger worker`` with the same settings, as a child process."""
+    env = {**os.environ, **settings.to_env()}
+    return subprocess.Popen([sys.executable, "-m", "api", "worker"], env=env)

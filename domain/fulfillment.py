@@ -1,0 +1,167 @@
+"""``fulfill_checkout(session_id)``: Stripe's "fulfill orders" guide, done once and safely.
+
+Safe to call any number of times, from any trigger, concurrently: the session is
+retrieved from Stripe (line items auto-paginated), its ``payment_status`` checked,
+the merchant's fulfiller called with an idempotency key derived from the session,
+and ``Fulfilled`` recorded on the session exactly once (the event store's unique
+version number decides a race). A fulfiller that honours the key never ships twice;
+one that ignores it can be called twice only if two triggers race, or if the process
+crashes between the fulfiller's return and the record being written.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.checkout_session import PAID_STATUSES, CheckoutSession
+from domain.facts import SessionFacts
+from domain.ledger import Ledger
+from domain.ports import (
+    CheckoutSnapshot,
+    Fulfiller,
+    LineItem,
+    Notifier,
+    StripeGateway,
+    StripeUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # transient Stripe errors, before a failure is recorded
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a session stands after :meth:`FulfillmentService.fulfill_checkout`."""
+
+    status: str  # fulfilled | processing | failed | expired | not_required | open
+    facts: SessionFacts | None
+    line_items: tuple[LineItem, ...] = ()
+    session: CheckoutSession | None = None
+    newly_fulfilled: bool = False
+
+
+class FulfillmentService:
+    """Fulfils paid Checkout Sessions exactly once and tells customers about failures."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        stripe: StripeGateway,
+        fulfiller: Fulfiller,
+        notifier: Notifier,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    ) -> None:
+        self.ledger = ledger
+        self.stripe = stripe
+        self.fulfiller = fulfiller
+        self.notifier = notifier
+        self.sleep = sleep
+        self.retry_delays = retry_delays
+        # One fulfillment at a time per session in this process (striped locks keep
+        # memory bounded); the event store settles races between processes.
+        self._locks = [threading.Lock() for _ in range(64)]
+
+    def fulfill_checkout(
+        self, session_id: str, trigger: str, actor: str | None = None
+    ) -> Outcome:
+        """Fulfil the session if it is paid and not yet fulfilled; say where it stands.
+
+        Raises :class:`~domain.ports.UnknownAtStripe` for a session Stripe does not know,
+        and :class:`~domain.ports.StripeUnavailable` when Stripe stayed unreachable (the
+        failure is recorded on the session first, so support sees it).
+        """
+        with self._locks[hash(session_id) % len(self._locks)]:
+            known = self.ledger.find(session_id)
+            if known is not None and known.fulfilled is not None:
+                return Outcome("fulfilled", known.latest_facts(), session=known)
+            snapshot = self._retrieve(session_id, trigger, actor)
+            facts = snapshot.facts
+            status = _standing(facts, known)
+            if status != "payable":
+                return Outcome(status, facts, snapshot.line_items, known)
+            granted = self.fulfiller(session_id, snapshot.line_items,
+                                     idempotency_key=f"fulfill:{session_id}")
+            return self._record(snapshot, list(granted), trigger, actor)
+
+    def notify_payment_failed(self, session_id: str) -> bool:
+        """Tell the customer their delayed payment failed, once; False if already told."""
+        session = self.ledger.session(session_id)
+        if session.state["payment_outcome"] != "failed" or "async_payment_failed" in session.notified:
+            return False
+        facts = session.latest_facts()
+        assert facts is not None
+        self.notifier.payment_failed(facts)
+
+        def change() -> bool:
+            current = self.ledger.session(session_id)
+            if not current.record_notification("async_payment_failed"):
+                return False
+            self.ledger.save(current)
+            return True
+
+        return self.ledger.retrying(change)
+
+    # Steps -----------------------------------------------------------------------------
+
+    def _retrieve(self, session_id: str, trigger: str, actor: str | None) -> CheckoutSnapshot:
+        for delay in (*self.retry_delays, None):
+            try:
+                return self.stripe.retrieve_checkout(session_id)
+            except StripeUnavailable as error:
+                if delay is None:
+                    self.record_failure(session_id, f"Stripe unavailable: {error}", trigger, actor)
+                    raise
+                log.warning("retrieving %s failed (%s); retrying in %.1f s", session_id, error, delay)
+                self.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _record(self, snapshot: CheckoutSnapshot, granted: list[str], trigger: str,
+                actor: str | None) -> Outcome:
+        session_id = snapshot.facts.session_id
+        for _ in range(5):
+            session = self.ledger.load_or_open(session_id)
+            if not session.record_fulfillment(snapshot, granted, trigger, actor):
+                return Outcome("fulfilled", snapshot.facts, snapshot.line_items, session)
+            try:
+                self.ledger.save(session)
+            except IntegrityError:
+                continue  # another writer moved the session on: look again
+            log.info("fulfilled %s (%s, %d line items)", session_id, trigger,
+                     len(snapshot.line_items))
+            return Outcome("fulfilled", snapshot.facts, snapshot.line_items, session,
+                           newly_fulfilled=True)
+        raise RuntimeError(f"could not record the fulfillment of {session_id}")
+
+    def record_failure(self, session_id: str, error: str, trigger: str,
+                       actor: str | None = None) -> None:
+        """Record a failed fulfillment attempt on the session (support lists these)."""
+        def change() -> None:
+            session = self.ledger.load_or_open(session_id)
+            session.record_fulfillment_failure(error, trigger, actor)
+            self.ledger.save(session)
+
+        self.ledger.retrying(change)
+
+
+
+def _standing(facts: SessionFacts, known: CheckoutSession | None) -> str:
+    """Why a retrieved session is not to be fulfilled now, or "payable"."""
+    if facts.mode == "setup":
+        return "not_required"
+    if facts.status == "expired":
+        return "expired"
+    if facts.status != "complete":
+        return "open"
+    if facts.payment_status in PAID_STATUSES:
+        return "payable"
+    failed = known is not None and known.state["payment_outcome"] == "failed"
+    return "failed" if failed else "processing"

@@ -1,0 +1,60 @@
+"""The ports: what the domain needs from the outside world, as small Protocols.
+
+Their real implementations live in ``adapters/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.facts import SessionFacts
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of a Checkout Session, as Stripe lists it."""
+
+    price: str | None
+    quantity: int
+    description: str
+    amount_total: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CheckoutSnapshot:
+    """A Checkout Session retrieved from Stripe, with every line item."""
+
+    facts: SessionFacts
+    line_items: tuple[LineItem, ...]
+
+
+class StripeUnavailable(Exception):
+    """Stripe could not be reached or failed on its side; the call may be retried."""
+
+
+class UnknownAtStripe(Exception):
+    """Stripe does not know the object (``resource_missing``)."""
+
+
+class StripeGateway(Protocol):
+    def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
+        """The session with all its line items (auto-paginated)."""
+        ...
+
+
+class Fulfiller(Protocol):
+    """Does what the merchant sells. Called with an idempotency key so a retry after a
+    crash can be recognised; answers, per line item, what it granted."""
+
+    def __call__(
+        self, session_id: str, line_items: Sequence[LineItem], idempotency_key: str
+    ) -> Sequence[str]: ...
+
+
+class Notifier(Protocol):
+    """Tells a customer something went wrong."""
+
+    def payment_failed(self, facts: SessionFacts) -> None: ...
