@@ -74,9 +74,8 @@ class _translated_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
         if isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing":
             raise UnknownAtStripe(str(error.user_message or error)) from None
         if isinstance(error, _TRANSIENT):
             raise StripeUnavailable(str(error.user_message or error)) from None
-        return False

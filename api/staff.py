@@ -89,7 +89,7 @@ async def get_events(request: Request) -> Response:
     limit = _int_param(request, "limit", 100, 1, MAX_LOG_PAGE)
     assert after is not None and limit is not None
     services: Services = request.app.state.services
-    page = await run_in_threadpool(services.ledger.log, after, limit)
+    page = await run_in_threadpool(services.ledger.entries, after, limit)
     return JSONResponse({
         "events": [log_entry(position, event) for position, event in page],
         "next": page[-1][0] if page else after,

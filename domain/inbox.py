@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from threading import Lock
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
@@ -84,7 +85,7 @@ class Inbox(Application):
     def get(self, stripe_event_id: str) -> StripeEvent | None:
         """The stored event with this id, or None."""
         try:
-            entry = self.repository.get(received_event_uuid(stripe_event_id))
+            entry: Any = self.repository.get(received_event_uuid(stripe_event_id))
         except AggregateNotFoundError:
             return None
         assert isinstance(entry, ReceivedEvent)

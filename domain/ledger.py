@@ -85,8 +85,10 @@ class Ledger(BatchProcessor):
     ) -> CheckoutSession:
         """The session now, after its ``version``-th event, or as recorded up to ``at``."""
         aggregate_id = session_uuid(session_id)
+        if at is not None and self.find(session_id) is None:
+            raise SessionNotFound(session_id)
         if at is not None:
-            versions = [e.originator_version for e in self.events.get(aggregate_id)
+            versions = [e.originator_version for e in self.history(session_id)
                         if e.timestamp <= at]
             if not versions:
                 raise SessionNotFound(session_id, f" at {at.isoformat()}")
@@ -113,7 +115,7 @@ class Ledger(BatchProcessor):
             raise SessionNotFound(session_id)
         return events  # type: ignore[return-value]
 
-    def log(self, after: int, limit: int) -> list[tuple[int, CheckoutSession.Event]]:
+    def entries(self, after: int, limit: int) -> list[tuple[int, CheckoutSession.Event]]:
         """The whole ledger in recorded order: (position, event) after ``after``."""
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
@@ -121,6 +123,6 @@ class Ledger(BatchProcessor):
         return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]  # type: ignore[misc]
 
     def _get(self, aggregate_id: UUID, version: int | None = None) -> CheckoutSession:
-        session = self.repository.get(aggregate_id, version=version)
+        session: Any = self.repository.get(aggregate_id, version=version)
         assert isinstance(session, CheckoutSession)
         return session

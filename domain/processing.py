@@ -42,7 +42,7 @@ class BatchProcessor(Application):
         new events were recorded."""
         if not batch:
             return 0
-        processing = ProcessingEvent(tracking=Tracking(upstream, batch[-1][0]))
+        processing: ProcessingEvent[Any] = ProcessingEvent(tracking=Tracking(upstream, batch[-1][0]))
         for _, upstream_event in batch:
             self.policy(upstream_event, processing)
         recordings = self._record(processing)

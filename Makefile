@@ -1,0 +1,39 @@
+# checkout-ledger: `make run` starts the service, `make test` runs every test (SQLite and PostgreSQL).
+# Every target installs what it needs first, so each works on a fresh clone.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install system-deps run test check bench
+
+install: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes; the stamp records the last successful install.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian packages the tests and the bench use; only what is missing, only as root, never fatal.
+# `test` and `bench` ask only for the ones they use.
+system-deps:
+	@sh .ci/system-deps.sh
+
+run: install
+	$(VENV)/bin/checkout-ledger serve
+
+test: install
+	@sh .ci/system-deps.sh postgresql chromium chromium-driver
+	$(PY) -m pytest
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(MAKE) test
+
+bench: install
+	@sh .ci/system-deps.sh postgresql wrk
+	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -1,0 +1,50 @@
+"""The table `make bench` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = [("store", 9), ("endpoint", 10), ("rps", 9), ("p50_ms", 8), ("p99_ms", 8),
+           ("non_2xx", 8), ("errors", 7), ("cpu_ms_per_req_app", 11), ("cpu_ms_per_req_pg", 10),
+           ("other_cpu_pct_of_core", 8)]
+# "other %": CPU that processes outside the run used meanwhile; high means a noisy figure.
+HEADERS = {"cpu_ms_per_req_app": "app ms/req", "cpu_ms_per_req_pg": "pg ms/req",
+           "other_cpu_pct_of_core": "other %"}
+# The issue's targets for the service on PostgreSQL.
+TARGET_RPS, TARGET_RATIO, TARGET_P99_MS = 2000.0, 1.5, 100.0
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """One line per run, then the service/reference ratio per store."""
+    print()
+    print(" ".join(HEADERS.get(name, name).rjust(width) for name, width in COLUMNS))
+    for row in rows:
+        if "failed" in row:
+            print(f"{row['store']:>9} {row['endpoint']:>10}  FAILED: {row['failed'][:200]}")
+            continue
+        print(" ".join(_cell(row.get(name), width) for name, width in COLUMNS))
+    print()
+    for store in dict.fromkeys(row["store"] for row in rows):
+        by_endpoint = {r["endpoint"]: r for r in rows if r["store"] == store and "rps" in r}
+        service, reference = by_endpoint.get("service"), by_endpoint.get("reference")
+        if service and reference and reference["rps"]:
+            ratio = service["rps"] / reference["rps"]
+            print(f"{store}: service/reference = {ratio:.2f}x rps")
+            if store == "postgres":
+                print(f"  targets: rps >= {TARGET_RPS:.0f} {_mark(service['rps'] >= TARGET_RPS)}, "
+                      f"ratio >= {TARGET_RATIO}x {_mark(ratio >= TARGET_RATIO)}, "
+                      f"p99 < {TARGET_P99_MS:.0f} ms {_mark(service['p99_ms'] < TARGET_P99_MS)}")
+        else:
+            print(f"{store}: no ratio (needs both endpoints)")
+
+
+def _cell(value: Any, width: int) -> str:
+    if value is None:
+        return "-".rjust(width)
+    if isinstance(value, float):
+        return f"{value:.1f}".rjust(width) if value >= 100 else f"{value:.2f}".rjust(width)
+    return str(value).rjust(width)
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"

@@ -1,0 +1,145 @@
+"""`make bench`: the service against the reference endpoint, on PostgreSQL and on SQLite.
+
+For each store it starts both endpoints, each on its own fresh database, drives each with
+`../shared/bench/load.py` (signed Checkout events, 5% duplicates, 64 connections), prints the
+figures and the service/reference ratio, and writes them all to `benchmarks/results/latest.json`.
+
+    .venv/bin/python benchmarks/run.py [--events 10000] [--stores postgres,sqlite]
+                                       [--only reference|service]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make `tests.support` and `benchmarks` importable
+
+from benchmarks.endpoints import ENDPOINTS, EndpointFailed, running, stop_group  # noqa: E402
+from benchmarks.report import print_table  # noqa: E402
+from tests.support.pg_cluster import PostgresCluster, PostgresClusterError  # noqa: E402
+
+LOAD = ROOT.parent / "shared" / "bench" / "load.py"
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+STORES = ("postgres", "sqlite")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=10_000, help="measured requests per run")
+    parser.add_argument("--stores", default=",".join(STORES), help="postgres,sqlite")
+    parser.add_argument("--only", choices=sorted(ENDPOINTS), help="run one endpoint only")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--dup-fraction", type=float, default=0.05)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--load", type=Path, default=LOAD, help="path of shared/bench/load.py")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    unknown = set(args.stores) - set(STORES)
+    if unknown:
+        parser.error(f"--stores: unknown {', '.join(sorted(unknown))} (known: {', '.join(STORES)})")
+    if not args.load.is_file():
+        parser.error(f"load generator not found at {args.load} (--load PATH)")
+    return args
+
+
+@contextmanager
+def databases(store: str) -> Iterator[tuple[Callable[[str], str], int | None]]:
+    """(function endpoint -> fresh DATABASE_URL, PID of the database server or None)."""
+    if store == "postgres":
+        with PostgresCluster() as cluster:
+            def fresh_postgres(endpoint: str) -> str:
+                cluster.checkpoint()  # the last run's dirty pages are not this run's work
+                return cluster.create_database(f"bench_{endpoint}")
+
+            yield fresh_postgres, cluster.pid
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as tmp:
+            yield (lambda endpoint: f"sqlite:///{tmp}/{endpoint}.sqlite3"), None
+
+
+def drive(args: argparse.Namespace, url: str, cpu_pids: dict[str, int]) -> dict[str, Any]:
+    """One load.py run against `url`; its JSON result."""
+    command = [sys.executable, str(args.load), "--url", url, "--secret", "whsec_bench",
+               "--events", str(args.events), "--concurrency", str(args.concurrency),
+               "--dup-fraction", str(args.dup_fraction), "--warmup", str(args.warmup),
+               "--duration", "240"]
+    if cpu_pids:
+        command += ["--cpu-pids", ",".join(f"{k}={v}" for k, v in cpu_pids.items())]
+    # Its own process group, so an interrupted run also ends the wrk that load.py started.
+    load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stdout, stderr = load.communicate()
+    finally:
+        stop_group(load)
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if load.returncode != 0 or not lines:
+        raise EndpointFailed(f"load.py failed ({load.returncode}): {stderr.strip()[-800:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def bench_store(args: argparse.Namespace, store: str) -> list[dict[str, Any]]:
+    """Both endpoints (or `--only` one) on one store, one after the other."""
+    rows: list[dict[str, Any]] = []
+    with databases(store) as (fresh_url, db_pid):
+        for endpoint in [args.only] if args.only else list(ENDPOINTS):
+            row: dict[str, Any] = {"store": store, "endpoint": endpoint}
+            print(f"-- {store} / {endpoint}", file=sys.stderr, flush=True)
+            try:
+                with running(endpoint, fresh_url(endpoint)) as (url, app_pid):
+                    pids = {"app": app_pid, **({"pg": db_pid} if db_pid else {})}
+                    row.update(drive(args, url, pids))
+            except EndpointFailed as exc:
+                row["failed"] = str(exc)
+                print(f"   {store} / {endpoint}: {exc}", file=sys.stderr, flush=True)
+            rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit 1 when any endpoint failed to start or to answer."""
+    args = parse_args(argv)
+    # SIGTERM (and SIGINT, even when a shell started us with it ignored) unwinds like Ctrl-C,
+    # so every `with` above stops what it started.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    rows: list[dict[str, Any]] = []
+    try:
+        for store in args.stores:
+            rows += bench_store(args, store)
+    except PostgresClusterError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    print_table(rows)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": platform.node(),
+        "cpus": os.cpu_count(), "events": args.events, "concurrency": args.concurrency,
+        "dup_fraction": args.dup_fraction, "warmup": args.warmup, "results": rows,
+    }, indent=2) + "\n")
+    print(f"\nresults written to {args.output}")
+    return 1 if any("failed" in row for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

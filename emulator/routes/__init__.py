@@ -1,0 +1,1 @@
+"""Starlette routes of the emulator, one module per group of Stripe resources."""

@@ -1,0 +1,98 @@
+"""Regenerate ``emulator/shapes.json`` from Stripe's published ``fixtures3.json``.
+
+Run ``python -m emulator.shapes_build [PATH_TO_fixtures3.json]``. The emulator itself only reads the
+small ``shapes.json`` written here, so it works where the full fixture file is not installed.
+
+Stripe's fixtures are *examples*: some fields hold placeholder values (``"message"``, huge random
+integers, ``obj_123``). The neutral values below replace those at the top level so that a freshly
+built object looks like a fresh object, while the key set and nesting stay Stripe's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+RESOURCES = [
+    "checkout.session", "item", "price", "product", "customer", "event", "webhook_endpoint",
+    "payment_intent", "setup_intent", "payment_method", "subscription", "subscription_item",
+    "plan", "deleted_webhook_endpoint",
+]
+
+_NULL_ADDRESS = {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")}
+
+NEUTRAL: dict[str, dict[str, Any]] = {
+    "checkout.session": {
+        "after_expiration": None, "amount_subtotal": 0, "amount_total": 0,
+        "automatic_tax": {"enabled": False, "liability": None, "status": None, "provider": None},
+        "consent": None, "consent_collection": None, "currency": None,
+        "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
+                        "terms_of_service_acceptance": None},
+        "customer_details": None, "customer_creation": "if_required", "invoice_creation": None,
+        "payment_method_configuration_details": None, "payment_method_collection": "always",
+        "saved_payment_method_options": None, "shipping_address_collection": None,
+        "shipping_cost": None, "total_details": {"amount_discount": 0, "amount_shipping": 0,
+                                                 "amount_tax": 0},
+        "adaptive_pricing": {"enabled": False}, "collected_information": None,
+        "currency_conversion": None, "managed_payments": {"enabled": False},
+        "payment_intent": None, "ui_mode": "hosted", "cancel_url": None, "success_url": None,
+        "url": None, "wallet_options": None, "permissions": None,
+    },
+    "item": {"metadata": {}, "adjustable_quantity": None, "description": None},
+    "price": {"transform_quantity": None, "recurring": None, "type": "one_time"},
+    "subscription_item": {"billing_thresholds": None, "plan": None},
+    "plan": {"transform_usage": None, "billing_scheme": "per_unit", "livemode": False,
+             "metadata": {}},
+    "product": {"default_price": None, "description": None, "package_dimensions": None,
+                "type": "service"},
+    "customer": {"discount": None, "shipping": None, "currency": None},
+    "payment_intent": {
+        "amount_details": {"tip": {}}, "automatic_payment_methods": None, "canceled_at": None,
+        "last_payment_error": None, "next_action": None,
+        "payment_method_configuration_details": None, "processing": None, "shipping": None,
+        "transfer_data": None, "managed_payments": None,
+    },
+    "setup_intent": {"automatic_payment_methods": None, "last_setup_error": None,
+                     "next_action": None, "payment_method_configuration_details": None},
+    "payment_method": {"metadata": {},
+                       "billing_details": {"address": dict(_NULL_ADDRESS), "email": None,
+                                           "name": None, "phone": None, "tax_id": None}},
+    "subscription": {
+        "billing_cycle_anchor_config": None, "cancel_at": None, "canceled_at": None,
+        "ended_at": None, "next_pending_invoice_item_invoice": None, "pause_collection": None,
+        "pending_invoice_item_interval": None, "pending_update": None, "transfer_data": None,
+        "trial_end": None, "trial_start": None, "cancel_at_period_end": False,
+        "billing_thresholds": None, "managed_payments": None, "billing_schedules": [],
+        "automatic_tax": {"enabled": False, "liability": None, "disabled_reason": None},
+        "payment_settings": {"payment_method_options": None, "payment_method_types": None,
+                             "save_default_payment_method": "off"},
+        "trial_settings": None,
+    },
+    "event": {"data": {"object": {}}, "api_version": None},
+    "webhook_endpoint": {"description": None},
+}
+
+
+def build(fixtures: dict[str, Any]) -> dict[str, Any]:
+    """Return the templates: each fixture with its neutral values applied."""
+    out: dict[str, Any] = {}
+    for name in RESOURCES:
+        template = copy.deepcopy(fixtures["resources"][name])
+        template.update(copy.deepcopy(NEUTRAL.get(name, {})))
+        out[name] = template
+    return out
+
+
+def main(argv: list[str]) -> None:
+    """Read the fixture file (default ``../shared/stripe/fixtures3.json``), write shapes.json."""
+    here = Path(__file__).resolve().parent
+    source = Path(argv[0]) if argv else here.parent.parent / "shared/stripe/fixtures3.json"
+    shapes = build(json.loads(source.read_text()))
+    (here / "shapes.json").write_text(json.dumps(shapes, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Integration tests of the Stripe emulator, through the official SDK over HTTP."""
