@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api import staff
+from api import pages, staff, support
 from api.errors import http_exception
 from api.metrics import Metrics
 from api.settings import Settings
@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Star
         Route("/sessions/{session_id}", staff.get_session),
         Route("/sessions/{session_id}/history", staff.get_history),
         Route("/events", staff.get_events),
+        *pages.routes,
+        *support.routes,
     ]
     app = Starlette(
         routes=routes,
