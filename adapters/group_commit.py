@@ -18,27 +18,31 @@ R = TypeVar("R")
 
 
 class GroupCommitter(Generic[T, R]):
-    """Feeds items to ``write`` (run in a worker thread) in batches, one batch at a time."""
+    """Feeds items to ``write`` (run in worker threads) in batches, ``in_flight`` at a time."""
 
     def __init__(
         self,
         write: Callable[[Sequence[T]], Sequence[R]],
         *,
         max_batch: int = 256,
+        in_flight: int = 2,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
+        self._in_flight = in_flight
         self._on_commit = on_commit
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._writing = False
+        self._writers = 0
 
     async def submit(self, item: T) -> R:
         """Write ``item`` in the next batch; return its result once committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if not self._writing:
-            self._writing = True
+        if self._writers < self._in_flight:
+            # A second batch can be prepared while the first waits for its commit
+            # (the store orders them); more would only queue on the store's lock.
+            self._writers += 1
             asyncio.get_running_loop().create_task(self._drain())
         return await future
 
@@ -49,7 +53,7 @@ class GroupCommitter(Generic[T, R]):
                 del self._pending[: self._max_batch]
                 await self._commit(batch)
         finally:
-            self._writing = False
+            self._writers -= 1
 
     async def _commit(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

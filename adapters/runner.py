@@ -66,7 +66,7 @@ class Follower:
             while True:
                 count = self._process_next_batch()
                 done += count
-                if count < self.batch_size:
+                if count < self.batch_size or self._stopping.is_set():
                     return done
 
     def _process_next_batch(self) -> int:
@@ -105,12 +105,9 @@ class Follower:
     def _run(self) -> None:
         backoff = self.poll_interval
         while not self._stopping.is_set():
-            self._wake.wait(self.poll_interval)
             self._wake.clear()
-            if self._stopping.is_set():
-                return
             try:
-                self.catch_up()
+                caught_up = self.catch_up()
             except Exception as error:  # keep following; the store may come back
                 self.last_error = f"{type(error).__name__}: {error}"
                 self._position = None
@@ -118,5 +115,8 @@ class Follower:
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
             else:
+                if caught_up:
+                    log.debug("%s processed %d events", self.name, caught_up)
                 self.last_error = None
                 backoff = self.poll_interval
+            self._wake.wait(self.poll_interval)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,13 +15,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from api import pages, staff, support
 from api.errors import http_exception
 from api.metrics import Metrics
 from api.settings import Settings
 from api.system import build
-from api.webhook import receive_webhook
+from api.webhook import WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,30 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None, *, follow: bool = True) -> Starlette:
+class IngestFirst:
+    """Sends ``POST /webhook`` straight to the ingestion endpoint (no routing, no
+    middleware on the hot path) and everything else to the Starlette application."""
+
+    def __init__(self, app: Starlette, webhook: WebhookEndpoint) -> None:
+        self.app = app
+        self.webhook = webhook
+
+    @property
+    def state(self) -> Any:
+        return self.app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/webhook":
+            await self.webhook(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _method_not_allowed(request: Request) -> Response:
+    raise HTTPException(405, "POST only")
+
+
+def create_app(settings: Settings | None = None, *, follow: bool = True) -> IngestFirst:
     """Build the service from ``settings`` (read from the environment when omitted).
 
     ``follow=False`` leaves the background processing to a worker process.
@@ -59,7 +84,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Star
             await run_in_threadpool(services.stop)
 
     routes = [
-        Route("/webhook", receive_webhook, methods=["POST"]),
+        Route("/webhook", _method_not_allowed, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/sessions/{session_id}", staff.get_session),
@@ -74,4 +99,10 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Star
         exception_handlers={HTTPException: http_exception},
     )
     app.state.metrics = Metrics()
-    return app
+    return IngestFirst(app, WebhookEndpoint(app.state))
+
+
+def create_web_app() -> IngestFirst:
+    """The factory uvicorn's worker processes run: ingestion and queries only, settings
+    from the environment; the background processing runs in ``checkout-ledger worker``."""
+    return create_app(Settings.from_env(), follow=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
+from api.system import create_tables
 from api.worker import spawn_worker
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,7 +22,11 @@ def run(settings: Settings) -> None:
 
         settings = start_local_stripe(settings)
     separate_worker = settings.store.kind != "memory"
-    worker = spawn_worker(settings) if separate_worker else None
+    worker = None
+    if separate_worker:
+        create_tables(settings)
+        settings = replace(settings, create_tables=False)
+        worker = spawn_worker(settings)
     try:
         uvicorn.run(
             create_app(settings, follow=not separate_worker),

@@ -37,6 +37,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "checkout-ledger@localhost"
     emulator_url: str | None = None  # set by local mode
+    create_tables: bool = True  # CREATE_TABLE=n: the tables exist (extra worker processes)
 
     @property
     def local_mode(self) -> bool:
@@ -56,6 +57,7 @@ class Settings:
             "FULFILLER": self.fulfiller or "",
             "SMTP_URL": self.smtp_url or "",
             "MAIL_FROM": self.mail_from,
+            "CREATE_TABLE": "y" if self.create_tables else "n",
         }
         if self.stripe_api_key:
             env["STRIPE_API_KEY"] = self.stripe_api_key
@@ -99,6 +101,7 @@ class Settings:
         smtp_url = env.get("SMTP_URL") or None
         if smtp_url is not None:
             value.parse("SMTP_URL", smtp_url, SmtpNotifier)
+        create_tables = value.parse("CREATE_TABLE", "y", _yes_no)
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -106,6 +109,7 @@ class Settings:
             stripe_api_base=api_base, staff_tokens=tokens or {}, host=host, port=port or 4242,
             public_url=public_url, test_clock=bool(test_clock), fulfiller=fulfiller,
             smtp_url=smtp_url, mail_from=env.get("MAIL_FROM") or "checkout-ledger@localhost",
+            create_tables=bool(create_tables),
         )
 
 
@@ -144,6 +148,12 @@ def _port(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ValueError(f"must be a port number (1-65535), got {raw!r}")
     return int(raw)
+
+
+def _yes_no(raw: str) -> bool:
+    if raw.lower() not in ("y", "n", "yes", "no", "1", "0", "true", "false"):
+        raise ValueError(f"must be y or n, got {raw!r}")
+    return raw.lower() in ("y", "yes", "1", "true")
 
 
 def _flag(raw: str) -> bool:

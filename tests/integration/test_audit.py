@@ -157,6 +157,11 @@ def test_events_recorded_while_the_ledger_was_down_are_applied_on_start(
 
     with TestClient(create_app(settings)) as restarted:
         state = restarted.get(f"/sessions/{session_id}", headers=STAFF)
+        for _ in range(100):  # the ledger catches up in its own thread
+            if state.status_code == 200:
+                break
+            time.sleep(0.05)
+            state = restarted.get(f"/sessions/{session_id}", headers=STAFF)
 
     assert state.status_code == 200
     assert state.json()["status"] == "complete"
