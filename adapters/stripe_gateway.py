@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import stripe
@@ -11,6 +13,25 @@ from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable, UnknownA
 
 # Transient by nature: the same call may succeed later.
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+MAX_LISTED_PRICES = 500  # a storefront, not an export: enough for any demo catalog
+
+
+@dataclass(frozen=True)
+class CatalogPrice:
+    """An active price as the storefront offers it."""
+
+    id: str
+    product_name: str
+    unit_amount: int
+    currency: str
+    interval: str | None  # day | week | month | year for a recurring price, None for one-time
+    interval_count: int
+    lookup_key: str | None
+
+    @property
+    def recurring(self) -> bool:
+        return self.interval is not None
 
 
 class StripeGateway:
@@ -48,6 +69,19 @@ class StripeGateway:
             session = self.client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
         return session.id, session.url or ""
 
+    def list_prices(self) -> list[CatalogPrice]:
+        """Every active price of an active product: one-time ones first, then oldest first."""
+        with _translated_errors():
+            pages = self.client.v1.prices.list(
+                params={"active": True, "expand": ["data.product"], "limit": 100}
+            ).auto_paging_iter()
+            listed = [price.to_dict() for price in islice(pages, MAX_LISTED_PRICES)]
+        listed.reverse()  # Stripe lists newest first; the sort below is stable
+        offered = [p for p in listed if _product(p).get("active", True) and p.get("unit_amount")
+                   is not None]
+        offered.sort(key=lambda p: (p.get("recurring") is not None, int(p.get("created") or 0)))
+        return [_catalog_price(p) for p in offered]
+
     def create_webhook_endpoint(self, url: str) -> str:
         """Register ``url`` for every event type; answers its signing secret."""
         with _translated_errors():
@@ -55,6 +89,25 @@ class StripeGateway:
                 params={"url": url, "enabled_events": ["*"]}
             )
         return str(endpoint.secret)
+
+
+def _product(price: dict[str, Any]) -> dict[str, Any]:
+    product = price.get("product")
+    return product if isinstance(product, dict) else {"id": product}
+
+
+def _catalog_price(price: dict[str, Any]) -> CatalogPrice:
+    product = _product(price)
+    recurring = price.get("recurring") or {}
+    return CatalogPrice(
+        id=str(price["id"]),
+        product_name=str(product.get("name") or price.get("nickname") or product.get("id") or ""),
+        unit_amount=int(price["unit_amount"]),
+        currency=str(price.get("currency") or ""),
+        interval=recurring.get("interval"),
+        interval_count=int(recurring.get("interval_count") or 1),
+        lookup_key=price.get("lookup_key"),
+    )
 
 
 def _line_item(item: dict[str, Any]) -> LineItem:
