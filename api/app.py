@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from api import pages, staff, support
 from api.errors import http_exception
 from api.metrics import Metrics
+from api.openapi import openapi
 from api.settings import Settings
 from api.system import build
 from api.webhook import WebhookEndpoint
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
         Route("/webhook", _method_not_allowed, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        Route("/openapi.json", openapi),
         Route("/sessions/{session_id}", staff.get_session),
         Route("/sessions/{session_id}/history", staff.get_history),
         Route("/events", staff.get_events),

@@ -1,0 +1,114 @@
+"""``GET /openapi.json``: the HTTP contract as an OpenAPI 3.1 document.
+
+Written by hand from the contract (the routes take raw requests, so nothing can be
+inferred from signatures); a test checks that every route the app serves is here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
+_STAFF = [{"staff": []}]
+_CS_ID = {"name": "session_id", "in": "path", "required": True,
+          "schema": {"type": "string", "pattern": "^cs_[A-Za-z0-9_]+$"}}
+
+
+def _json(description: str, properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object"}
+    if properties:
+        schema["properties"] = properties
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, responses: dict[str, Any], *, staff: bool = False,
+        parameters: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None
+        ) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if staff:
+        op["security"] = _STAFF
+        op["responses"] = {**responses, "401": _ERROR}
+    if parameters:
+        op["parameters"] = parameters
+    if body:
+        op["requestBody"] = body
+    return op
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/webhook": {"post": _op(
+        "Stripe's webhook endpoint: verify Stripe-Signature, record the event, answer",
+        {"200": _json("recorded, or a duplicate", {"received": {"type": "boolean"},
+                                                   "duplicate": {"type": "boolean"}}),
+         "400": _ERROR, "413": _ERROR, "503": _ERROR},
+        parameters=[{"name": "Stripe-Signature", "in": "header", "required": True,
+                     "schema": {"type": "string"}}],
+        body={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+    )},
+    "/": {"get": _op("The storefront (HTML)", {"200": {"description": "HTML page"}})},
+    "/create-checkout-session": {"post": _op(
+        "Create a Checkout Session and redirect to it",
+        {"303": {"description": "to the Checkout page"}, "400": _ERROR, "503": _ERROR},
+        body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "required": ["mode"], "properties": {
+                "mode": {"enum": ["payment", "setup", "subscription"]},
+                "price": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
+                "customer": {"type": "string"}, "currency": {"type": "string"}}}}}},
+    )},
+    "/success": {"get": _op(
+        "Fulfil the session, then show what was fulfilled (HTML)",
+        {"200": {"description": "HTML page"}, "400": {"description": "malformed id"},
+         "404": {"description": "unknown session"}, "503": {"description": "Stripe unavailable"}},
+        parameters=[{"name": "session_id", "in": "query", "required": True,
+                     "schema": {"type": "string"}}],
+    )},
+    "/healthz": {"get": _op("Store health", {"200": _json("ok"), "503": _json("unavailable")})},
+    "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text exposition"}})},
+    "/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3.1")})},
+    "/sessions/{session_id}": {"get": _op(
+        "A session's state, now or as of a version or time",
+        {"200": _json("the session"), "400": _ERROR, "404": _ERROR}, staff=True,
+        parameters=[_CS_ID,
+                    {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "at", "in": "query", "schema": {"type": "string",
+                                                             "format": "date-time"}}],
+    )},
+    "/sessions/{session_id}/history": {"get": _op(
+        "Every event of a session, oldest first",
+        {"200": _json("the history"), "400": _ERROR, "404": _ERROR}, staff=True,
+        parameters=[_CS_ID],
+    )},
+    "/events": {"get": _op(
+        "The whole ledger in order, a page at a time",
+        {"200": _json("a page", {"events": {"type": "array"}, "next": {"type": "integer"}}),
+         "400": _ERROR}, staff=True,
+        parameters=[{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+    )},
+    "/support/failures": {"get": _op(
+        "What needs a person, oldest first", {"200": _json("failures")}, staff=True)},
+    "/support/sessions/{session_id}/fulfill": {"post": _op(
+        "Run the fulfillment again (never twice); recorded with the staff member's name",
+        {"200": _json("where the session stands"), "400": _ERROR, "404": _ERROR,
+         "503": _ERROR}, staff=True, parameters=[_CS_ID],
+        body={"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"reason": {"type": "string"}}}}}},
+    )},
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "checkout-ledger", "version": "0.1.0",
+             "description": "Event-sourced backend for Stripe Checkout."},
+    "paths": PATHS,
+    "components": {"securitySchemes": {"staff": {"type": "http", "scheme": "bearer"}}},
+}
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(DOCUMENT)
