@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
-_STAFF = [{"staff": []}]
+_STAFF: list[dict[str, list[str]]] = [{"staff": []}]
 _CS_ID = {"name": "session_id", "in": "path", "required": True,
           "schema": {"type": "string", "pattern": "^cs_[A-Za-z0-9_]+$"}}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.checkout_session import CheckoutSession, session_uuid
 from domain.errors import SessionNotFound
 from domain.facts import StripeEvent
-from domain.processing import BatchProcessor
+from domain.processing import BatchProcessing, BatchProcessor
 from domain.received_event import ReceivedEvent
 
 T = TypeVar("T")
@@ -23,6 +23,7 @@ class Ledger(BatchProcessor):
     """Applies ``checkout.session.*`` events to their sessions and answers audits."""
 
     name = "Ledger"
+
 
     # Following the Inbox --------------------------------------------------------
 
@@ -37,6 +38,14 @@ class Ledger(BatchProcessor):
         if session.record_stripe_event(event):
             processing.collect_events(session)
 
+    def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
+        """Read every session the batch touches in one query (when the store can)."""
+        ids = {session_uuid(e.session.session_id) for e in upstream_events
+               if isinstance(e, ReceivedEvent.Received) and e.session is not None}
+        found = self.load_many(sorted(ids, key=str)) if ids else None
+        if found is not None:
+            processing.prefetched = found
+
     def load_or_open(
         self, session_id: str, processing: ProcessingEvent | None = None
     ) -> CheckoutSession:
@@ -45,6 +54,12 @@ class Ledger(BatchProcessor):
             pending = self.pending(processing, session_uuid(session_id))
             if isinstance(pending, CheckoutSession):
                 return pending
+            prefetched = getattr(processing, "prefetched", {})
+            if session_uuid(session_id) in prefetched:
+                known = prefetched[session_uuid(session_id)]
+                if isinstance(known, CheckoutSession):
+                    return known
+                return CheckoutSession.open(session_id)
         try:
             return self._get(session_uuid(session_id))
         except AggregateNotFoundError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from domain.facts import SessionFacts
 
@@ -29,6 +29,13 @@ class CheckoutSnapshot:
 
     facts: SessionFacts
     line_items: tuple[LineItem, ...]
+
+
+@runtime_checkable
+class BulkEventReader(Protocol):
+    """A recorder that reads the stored events of many aggregates in one query."""
+
+    def select_events_of_many(self, originator_ids: Sequence[Any]) -> dict[Any, list[Any]]: ...
 
 
 class StripeUnavailable(Exception):

@@ -17,7 +17,16 @@ from eventsourcing.application import Application, ProcessingEvent, Tracking
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
+from domain.ports import BulkEventReader
 from domain.transcodings import TRANSCODINGS
+
+
+class BatchProcessing(ProcessingEvent[Any]):
+    """The outcome of one batch, and what was read ahead for it."""
+
+    def __init__(self, tracking: Tracking | None = None) -> None:
+        super().__init__(tracking)
+        self.prefetched: dict[Any, Aggregate | None] = {}
 
 
 class BatchProcessor(Application):
@@ -42,12 +51,31 @@ class BatchProcessor(Application):
         new events were recorded."""
         if not batch:
             return 0
-        processing: ProcessingEvent[Any] = ProcessingEvent(tracking=Tracking(upstream, batch[-1][0]))
+        processing = BatchProcessing(tracking=Tracking(upstream, batch[-1][0]))
+        self.prefetch([event for _, event in batch], processing)
         for _, upstream_event in batch:
             self.policy(upstream_event, processing)
         recordings = self._record(processing)
         self._notify(recordings)
         return len(processing.events)
+
+    def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
+        """Load what the batch will need before the policy runs (optional)."""
+
+    def load_many(self, aggregate_ids: Sequence[Any]) -> dict[Any, Aggregate | None] | None:
+        """The aggregates with these ids (None for those never recorded), read in one
+        query when the recorder can; None when it cannot (then load one by one)."""
+        if not isinstance(self.recorder, BulkEventReader):
+            return None
+        stored = self.recorder.select_events_of_many(list(aggregate_ids))
+        found: dict[Any, Aggregate | None] = dict.fromkeys(aggregate_ids)
+        for aggregate_id, records in stored.items():
+            aggregate = None
+            for record in records:
+                event: Any = self.mapper.to_domain_event(record)
+                aggregate = event.mutate(aggregate)
+            found[aggregate_id] = aggregate
+        return found
 
     @abstractmethod
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
