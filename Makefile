@@ -37,3 +37,4 @@ check: install
 bench: install
 	@sh .ci/system-deps.sh postgresql wrk
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+	$(PY) benchmarks/fulfillment_lag.py $(LAG_ARGS)

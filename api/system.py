@@ -18,6 +18,7 @@ from domain.fulfillment_process import FulfillmentProcess
 from domain.inbox import Inbox
 from domain.ledger import Ledger
 from domain.ports import Notifier
+from domain.support import Support
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +36,24 @@ class Services:
     fulfillment_follower: Follower
     committer: GroupCommitter[StripeEvent, bool]
     verifier: WebhookVerifier | None
+    support: Support
+    support_follower: Follower
 
     @property
     def followers(self) -> tuple[Follower, ...]:
-        return (self.ledger_follower, self.fulfillment_follower)
+        return (self.ledger_follower, self.fulfillment_follower, self.support_follower)
 
     def start(self, *, follow: bool = True) -> None:
-        """Catch up with what was recorded before this start, then follow in the background.
+        """Start the followers: each first catches up with what was recorded before this
+        start, then follows, in its own thread (a slow Stripe never holds up start-up or
+        shutdown).
 
         With ``follow=False`` the process only ingests and answers queries; a worker
         process (``checkout-ledger worker``) does the following.
         """
-        if not follow:
-            return
-        for follower in self.followers:
-            caught_up = follower.catch_up()
-            if caught_up:
-                log.info("%s caught up with %d events recorded earlier", follower.name, caught_up)
-            follower.start()
+        if follow:
+            for follower in self.followers:
+                follower.start()
 
     def settle(self) -> None:
         """Process everything recorded so far, in this thread (tests, CLI)."""
@@ -62,27 +63,43 @@ class Services:
     def stop(self) -> None:
         for follower in self.followers:
             follower.stop()
-        for app in (self.fulfillment_follower.processor, self.ledger, self.inbox):
+        for app in (self.support, self.fulfillment_follower.processor, self.ledger, self.inbox):
             app.close()
+
+
+def create_tables(settings: Settings) -> None:
+    """Create every application's tables once, before several processes use them
+    (concurrent ``CREATE ... IF NOT EXISTS`` in PostgreSQL can fail)."""
+    build(settings).stop()
 
 
 def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
     """Build (but do not start) the service's parts."""
     settings.store.prepare()
-    inbox = Inbox(env=settings.store.env_for(Inbox.name))
-    ledger = Ledger(env=settings.store.env_for(Ledger.name))
+    inbox = Inbox(env=settings.store.env_for(Inbox.name, create_table=settings.create_tables))
+    ledger = Ledger(env=settings.store.env_for(Ledger.name, create_table=settings.create_tables))
     stripe = StripeGateway(settings.stripe_api_key or "", settings.stripe_api_base)
     notifier: Notifier = (SmtpNotifier(settings.smtp_url, settings.mail_from)
                           if settings.smtp_url else LogNotifier())
     fulfillment = FulfillmentService(ledger, stripe, load_fulfiller(settings.fulfiller), notifier)
-    process = FulfillmentProcess(env=settings.store.env_for(FulfillmentProcess.name))
+    process = FulfillmentProcess(env=settings.store.env_for(FulfillmentProcess.name,
+                                                             create_table=settings.create_tables))
     process.service = fulfillment
     fulfillment_follower = Follower(ledger, process, batch_size=50, poll_interval=poll_interval)
+    support = Support(env=settings.store.env_for(Support.name,
+                                                 create_table=settings.create_tables))
+    support.ledger = ledger
+    support_follower = Follower(ledger, support, poll_interval=poll_interval)
+
+    def ledger_grew(count: int) -> None:
+        fulfillment_follower.prompt(count)
+        support_follower.prompt(count)
+
     ledger_follower = Follower(inbox, ledger, poll_interval=poll_interval,
-                               on_processed=fulfillment_follower.prompt)
+                               on_processed=ledger_grew)
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
-        inbox.record, on_commit=ledger_follower.prompt
+        inbox.record, on_commit=ledger_follower.prompt,
     )
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     return Services(settings, inbox, ledger, stripe, fulfillment, ledger_follower,
-                    fulfillment_follower, committer, verifier)
+                    fulfillment_follower, committer, verifier, support, support_follower)

@@ -134,6 +134,13 @@ class CheckoutSession(Aggregate):
             assert isinstance(aggregate, CheckoutSession)
             aggregate.notified.append(self.reason)
 
+    class StaffActionRequested(Event):
+        """A staff member asked for ``action`` on this session, recorded before it runs."""
+
+        action: str
+        actor: str
+        reason: str | None
+
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         self.applied: dict[str, AppliedFact] = {}
@@ -194,6 +201,11 @@ class CheckoutSession(Aggregate):
             return False
         self.trigger_event(self.CustomerNotified, session_id=self.session_id, reason=reason)
         return True
+
+    def record_staff_action(self, action: str, actor: str, reason: str | None = None) -> None:
+        """Record that ``actor`` asked for ``action`` (e.g. "fulfill"), and why."""
+        self.trigger_event(self.StaffActionRequested, session_id=self.session_id, action=action,
+                           actor=actor, reason=reason)
 
     # Derived state -------------------------------------------------------------
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
 
 from domain.checkout_session import PAID_STATUSES, CheckoutSession
+from domain.errors import LedgerError, SessionNotFound
 from domain.facts import SessionFacts
 from domain.ledger import Ledger
 from domain.ports import (
@@ -34,6 +35,24 @@ from domain.ports import (
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # transient Stripe errors, before a failure is recorded
+
+
+class FulfillerFailed(LedgerError):
+    """The merchant's fulfiller raised; the failure is already recorded on the session."""
+
+    def __init__(self, session_id: str, error: str) -> None:
+        super().__init__(f"fulfilling {session_id} failed: {error}")
+        self.session_id = session_id
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A paid session whose line items the fulfiller has granted, not yet recorded."""
+
+    snapshot: CheckoutSnapshot
+    granted: list[str]
+    known: CheckoutSession | None  # the session as loaded before fulfilling
 
 
 @dataclass(frozen=True)
@@ -76,30 +95,87 @@ class FulfillmentService:
         """Fulfil the session if it is paid and not yet fulfilled; say where it stands.
 
         Raises :class:`~domain.ports.UnknownAtStripe` for a session Stripe does not know,
-        and :class:`~domain.ports.StripeUnavailable` when Stripe stayed unreachable (the
-        failure is recorded on the session first, so support sees it).
+        :class:`~domain.ports.StripeUnavailable` when Stripe stayed unreachable, and
+        :class:`FulfillerFailed` when the merchant's fulfiller raised (both failures are
+        recorded on the session first, so support sees them).
         """
         with self._locks[hash(session_id) % len(self._locks)]:
-            known = self.ledger.find(session_id)
-            if known is not None and known.fulfilled is not None:
-                return Outcome("fulfilled", known.latest_facts(), session=known)
-            snapshot = self._retrieve(session_id, trigger, actor)
-            facts = snapshot.facts
-            status = _standing(facts, known)
-            if status != "payable":
-                return Outcome(status, facts, snapshot.line_items, known)
+            ready = self.prepare(session_id, trigger, actor)
+            if isinstance(ready, Outcome):
+                return ready
+            return self._record(ready.snapshot, ready.granted, trigger, actor, ready.known)
+
+    def prepare(self, session_id: str, trigger: str, actor: str | None = None
+                ) -> Outcome | Prepared:
+        """Every step of :meth:`fulfill_checkout` but the record: where the session stands
+        if there is nothing to fulfil, else what the fulfiller granted (to be recorded by
+        :meth:`record_all`). Raises what :meth:`fulfill_checkout` raises."""
+        known = self.ledger.find(session_id)
+        if known is not None and known.fulfilled is not None:
+            return Outcome("fulfilled", known.latest_facts(), session=known)
+        snapshot = self._retrieve(session_id, trigger, actor)
+        facts = snapshot.facts
+        status = _standing(facts, known)
+        if status != "payable":
+            return Outcome(status, facts, snapshot.line_items, known)
+        try:
             granted = self.fulfiller(session_id, snapshot.line_items,
                                      idempotency_key=f"fulfill:{session_id}")
-            return self._record(snapshot, list(granted), trigger, actor)
+        except Exception as error:  # the merchant's code may raise anything: record it
+            message = f"{type(error).__name__}: {error}"
+            log.warning("the fulfiller failed for %s: %s", session_id, message)
+            self.record_failure(session_id, message, trigger, actor)
+            raise FulfillerFailed(session_id, message) from error
+        return Prepared(snapshot, list(granted), known)
+
+    def record_all(self, prepared: Sequence[Prepared], trigger: str) -> None:
+        """Record the ``Fulfilled`` of several sessions in one transaction (one commit
+        instead of one each); if any of them moved on meanwhile, record each on its own."""
+        sessions = []
+        for ready in prepared:
+            session = ready.known or CheckoutSession.open(ready.snapshot.facts.session_id)
+            if session.record_fulfillment(ready.snapshot, ready.granted, trigger):
+                sessions.append(session)
+        try:
+            if sessions:
+                self.ledger.save(*sessions)
+                log.info("fulfilled %d sessions (%s)", len(sessions), trigger)
+        except IntegrityError:
+            for ready in prepared:
+                self._record(ready.snapshot, ready.granted, trigger, None, None)
+
+    def fulfill_on_request(self, session_id: str, actor: str, reason: str | None = None
+                           ) -> Outcome:
+        """A staff member asks to run the fulfillment again: record who asked and why on
+        the session, then fulfil it (once: an already fulfilled session stays as it is).
+
+        Raises :class:`~domain.errors.SessionNotFound` if the ledger has never heard of the
+        session, and whatever :meth:`fulfill_checkout` raises.
+        """
+        def change() -> None:
+            session = self.ledger.find(session_id)
+            if session is None:
+                raise SessionNotFound(session_id)
+            session.record_staff_action("fulfill", actor, reason)
+            self.ledger.save(session)
+
+        self.ledger.retrying(change)
+        return self.fulfill_checkout(session_id, trigger="support", actor=actor)
 
     def notify_payment_failed(self, session_id: str) -> bool:
-        """Tell the customer their delayed payment failed, once; False if already told."""
+        """Tell the customer their delayed payment failed, once; False if already told (or
+        if the notifier failed: support lists the failed payment either way)."""
         session = self.ledger.session(session_id)
         if session.state["payment_outcome"] != "failed" or "async_payment_failed" in session.notified:
             return False
         facts = session.latest_facts()
         assert facts is not None
-        self.notifier.payment_failed(facts)
+        try:
+            self.notifier.payment_failed(facts)
+        except Exception:  # a mail server that is down must not stall every fulfillment
+            # Not recorded as told; the failure stays listed for support either way.
+            log.exception("telling the customer of %s about the failed payment failed", session_id)
+            return False
 
         def change() -> bool:
             current = self.ledger.session(session_id)
@@ -113,28 +189,33 @@ class FulfillmentService:
     # Steps -----------------------------------------------------------------------------
 
     def _retrieve(self, session_id: str, trigger: str, actor: str | None) -> CheckoutSnapshot:
-        for delay in (*self.retry_delays, None):
+        for tries, delay in enumerate((*self.retry_delays, None), start=1):
             try:
                 return self.stripe.retrieve_checkout(session_id)
             except StripeUnavailable as error:
                 if delay is None:
-                    self.record_failure(session_id, f"Stripe unavailable: {error}", trigger, actor)
+                    self.record_failure(
+                        session_id, f"Stripe unavailable after {tries} tries: {error}",
+                        trigger, actor)
                     raise
                 log.warning("retrieving %s failed (%s); retrying in %.1f s", session_id, error, delay)
                 self.sleep(delay)
         raise AssertionError("unreachable")
 
     def _record(self, snapshot: CheckoutSnapshot, granted: list[str], trigger: str,
-                actor: str | None) -> Outcome:
+                actor: str | None, known: CheckoutSession | None) -> Outcome:
         session_id = snapshot.facts.session_id
+        session = known  # as loaded a moment ago; the store refuses it if it moved on since
         for _ in range(5):
-            session = self.ledger.load_or_open(session_id)
+            if session is None:
+                session = self.ledger.load_or_open(session_id)
             if not session.record_fulfillment(snapshot, granted, trigger, actor):
                 return Outcome("fulfilled", snapshot.facts, snapshot.line_items, session)
             try:
                 self.ledger.save(session)
             except IntegrityError:
-                continue  # another writer moved the session on: look again
+                session = None  # another writer moved the session on: look again
+                continue
             log.info("fulfilled %s (%s, %d line items)", session_id, trigger,
                      len(snapshot.line_items))
             return Outcome("fulfilled", snapshot.facts, snapshot.line_items, session,
@@ -150,7 +231,6 @@ class FulfillmentService:
             self.ledger.save(session)
 
         self.ledger.retrying(change)
-
 
 
 def _standing(facts: SessionFacts, known: CheckoutSession | None) -> str:

@@ -4,42 +4,91 @@ It follows the Ledger: a paid completion or a settled delayed payment triggers
 ``fulfill_checkout`` (trigger "webhook"); a failed delayed payment reaches the
 customer. Its own log holds only its position: the outcomes are recorded on the
 sessions themselves, so processing an event twice (after a crash) changes nothing.
+
+The sessions of one batch are fulfilled concurrently (each waits mostly on Stripe and
+the store), and their ``Fulfilled`` events are recorded together in one transaction;
+the batch's position is recorded after that, so a crash half-way makes the next run
+fulfil the rest (and find the others done).
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
+from eventsourcing.application import ProcessingEvent, Tracking
 
 from domain.checkout_session import PAID_STATUSES, CheckoutSession
-from domain.fulfillment import FulfillmentService
+from domain.fulfillment import FulfillerFailed, FulfillmentService, Prepared
 from domain.ports import StripeUnavailable, UnknownAtStripe
 from domain.processing import BatchProcessor
 
-log = logging.getLogger(__name__)
-
 
 class FulfillmentProcess(BatchProcessor):
+    """Fulfils what the ledger says was paid; tells customers whose payment failed."""
+
     name = "Fulfillment"
     service: FulfillmentService  # set by the composition root
+    concurrency = 8  # sessions fulfilled at once (threads; below the store's pool size)
+    _pool: ThreadPoolExecutor | None = None
+
+    def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
+        """Act on a batch of ledger events, then record its position; nothing new else."""
+        if not batch:
+            return 0
+        to_fulfil: dict[str, None] = {}  # in order, each session once
+        for _, upstream_event in batch:
+            if isinstance(upstream_event, CheckoutSession.AsyncPaymentFailed):
+                self.service.notify_payment_failed(upstream_event.session_id)
+            elif _paid(upstream_event):
+                to_fulfil[upstream_event.session_id] = None
+        # list() re-raises the first unexpected error (a store that went away): the
+        # position is then not recorded and the follower tries the batch again.
+        ready = [r for r in self._threads().map(self._prepare, to_fulfil) if r is not None]
+        self.service.record_all(ready, trigger="webhook")
+        self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))
+        return 0
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
+        """One event at a time (what :meth:`process_batch` does, without the threads)."""
         if isinstance(upstream_event, CheckoutSession.AsyncPaymentFailed):
             self.service.notify_payment_failed(upstream_event.session_id)
-        elif isinstance(upstream_event, CheckoutSession.Completed | CheckoutSession.AsyncPaymentSucceeded):
-            facts = upstream_event.facts
-            if facts.mode != "setup" and facts.payment_status in PAID_STATUSES:
-                self._fulfill(upstream_event.session_id)
+        elif _paid(upstream_event):
+            self._fulfill(upstream_event.session_id)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        super().close()
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="fulfil")
+        return self._pool
 
     def _fulfill(self, session_id: str) -> None:
+        ready = self._prepare(session_id)
+        if ready is not None:
+            self.service.record_all([ready], trigger="webhook")
+
+    def _prepare(self, session_id: str) -> Prepared | None:
+        """Fulfil without recording yet; None when there is nothing to record."""
         try:
-            self.service.fulfill_checkout(session_id, trigger="webhook")
-        except StripeUnavailable:
-            pass  # recorded on the session as FulfillmentFailed; support can retry
+            ready = self.service.prepare(session_id, trigger="webhook")
+        except (StripeUnavailable, FulfillerFailed):
+            return None  # recorded on the session as FulfillmentFailed; support lists it
         except UnknownAtStripe as error:
             self.service.record_failure(session_id, f"unknown at Stripe: {error}", "webhook")
-        except Exception as error:  # the merchant's fulfiller failed: record it, go on
-            log.exception("fulfilling %s failed", session_id)
-            self.service.record_failure(session_id, f"{type(error).__name__}: {error}", "webhook")
+            return None
+        return ready if isinstance(ready, Prepared) else None
+
+
+def _paid(upstream_event: Any) -> bool:
+    """A completion or settlement that leaves the session paid (and not a setup)."""
+    if not isinstance(upstream_event, CheckoutSession.Completed
+                      | CheckoutSession.AsyncPaymentSucceeded):
+        return False
+    facts = upstream_event.facts
+    return facts.mode != "setup" and facts.payment_status in PAID_STATUSES

@@ -1,0 +1,191 @@
+"""`make bench`, second part: fulfillment lag, from the webhook's answer to ``Fulfilled`` recorded.
+
+For each store it starts the emulator (``python -m emulator``), a fresh database (a throwaway
+PostgreSQL cluster, or a SQLite file) and the real service (``checkout-ledger serve``, whose
+worker process fulfils); buys ``rate x seconds`` sessions in the emulator beforehand, then
+posts their ``checkout.session.completed`` events at ``rate`` per second and follows the
+ledger's ``GET /events`` for each ``Fulfilled``. Lag = ``Fulfilled.recorded_at`` - the time
+the webhook was answered. Prints one JSON line per store and a table; stops all it started.
+Target: p99 under 250 ms, nothing left behind.
+
+    .venv/bin/python benchmarks/fulfillment_lag.py [--rate 200] [--seconds 30]
+                                                   [--stores postgres,sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make `tests.support` and `benchmarks` importable
+
+from benchmarks.endpoints import stop_group  # noqa: E402
+from benchmarks.lag_load import (  # noqa: E402
+    API_KEY,
+    collect,
+    cpu_seconds,
+    drive,
+    percentile,
+    prepare,
+)
+from tests.support.pg_cluster import PostgresCluster, free_port  # noqa: E402
+
+SECRET = "whsec_bench_lag"
+STAFF_TOKEN = "bench-token-0123456789"
+TARGET_P99_MS = 250.0
+STORES = ("postgres", "sqlite")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=200.0, help="webhooks per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to sustain it")
+    parser.add_argument("--stores", default=",".join(STORES), help="postgres,sqlite")
+    parser.add_argument("--patience", type=float, default=30.0,
+                        help="give up on the rest after this long without a new Fulfilled")
+    args = parser.parse_args(argv)
+    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if set(args.stores) - set(STORES):
+        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    return args
+
+
+@contextmanager
+def process(command: list[str], env: dict[str, str], health_url: str, name: str
+            ) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` in its own session until the block ends; wait for ``health_url``."""
+    with tempfile.TemporaryFile() as log:
+        child = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT,
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        try:
+            _wait_healthy(child, health_url, name, log)
+            yield child
+        finally:
+            stop_group(child)
+
+
+def _wait_healthy(child: subprocess.Popen[bytes], url: str, name: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{name} exited: {log.read().decode(errors='replace')[-1500:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer on {url}")
+
+
+@contextmanager
+def database(store: str) -> Iterator[tuple[str, int | None]]:
+    """A fresh DATABASE_URL on ``store``, and the PID of its server (None for SQLite)."""
+    if store == "postgres":
+        with PostgresCluster() as cluster:
+            yield cluster.create_database("bench_lag"), cluster.pid
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-lag-") as tmp:
+            yield f"sqlite:///{tmp}/ledger.sqlite3", None
+
+
+def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One measured run on ``store``; its figures."""
+    count = int(args.rate * args.seconds)
+    emulator_port, service_port = free_port(), free_port()
+    emulator_url = f"http://127.0.0.1:{emulator_port}"
+    service_url = f"http://127.0.0.1:{service_port}"
+    with ExitStack() as stack:
+        database_url, database_pid = stack.enter_context(database(store))
+        emulator = stack.enter_context(process(
+            [sys.executable, "-m", "emulator", "--port", str(emulator_port)], {},
+            f"{emulator_url}/_emulator/health", "emulator"))
+        began = time.perf_counter()
+        events = prepare(emulator_url, count)
+        prepared_s = time.perf_counter() - began
+        service = stack.enter_context(process(
+            [str(Path(sys.executable).parent / "checkout-ledger"), "serve"],
+            {"DATABASE_URL": database_url, "STRIPE_API_KEY": API_KEY,
+             "STRIPE_API_BASE": emulator_url, "STRIPE_WEBHOOK_SECRET": SECRET,
+             "STAFF_TOKENS": f"bench:{STAFF_TOKEN}", "HOST": "127.0.0.1",
+             "PORT": str(service_port)},
+            f"{service_url}/healthz", "service"))
+        groups = {"service": service.pid, "emulator": emulator.pid}
+        if database_pid:
+            groups["database"] = database_pid
+        before = {name: cpu_seconds(root) for name, root in groups.items()}
+        sent = asyncio.run(drive(f"{service_url}/webhook", SECRET, events, args.rate))
+        fulfilled, completed = collect(service_url, STAFF_TOKEN, set(sent.answered_at),
+                            patience=args.patience)
+        cpu_ms = {f"cpu_ms_per_webhook_{name}": round(
+            (cpu_seconds(groups[name]) - used) * 1000 / len(events), 2)
+            for name, used in before.items()}
+    lags = [(fulfilled[s] - answered) * 1000 for s, answered in sent.answered_at.items()
+            if s in fulfilled]
+    # Where the lag is spent: webhook answered -> Completed applied by the ledger follower,
+    # then Completed -> Fulfilled by the fulfillment follower.
+    ledger_ms = [(completed[s] - answered) * 1000 for s, answered in sent.answered_at.items()
+                 if s in completed]
+    fulfil_ms = [(fulfilled[s] - completed[s]) * 1000 for s in fulfilled if s in completed]
+    return {
+        "bench": "fulfillment_lag", "store": store, "webhooks": len(events),
+        "rate_target": args.rate, "rate_sent": round(len(events) / sent.seconds, 1),
+        "answered_2xx": len(sent.answered_at), "non_2xx": sent.non_2xx, "errors": sent.errors,
+        "webhook_p99_ms": round(percentile(sent.webhook_ms, 0.99), 1),
+        "fulfilled": len(lags), "left_behind": len(sent.answered_at) - len(lags),
+        "lag_p50_ms": round(percentile(lags, 0.50), 1),
+        "lag_p99_ms": round(percentile(lags, 0.99), 1),
+        "lag_max_ms": round(max(lags, default=0.0), 1),
+        "ledger_p50_ms": round(percentile(ledger_ms, 0.50), 1),
+        "ledger_p99_ms": round(percentile(ledger_ms, 0.99), 1),
+        "fulfil_p50_ms": round(percentile(fulfil_ms, 0.50), 1),
+        "fulfil_p99_ms": round(percentile(fulfil_ms, 0.99), 1),
+        "prepare_s": round(prepared_s, 1), **cpu_ms,
+        "cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """A line per store, and the target."""
+    columns = ["store", "webhooks", "rate_sent", "answered_2xx", "fulfilled", "left_behind",
+               "lag_p50_ms", "lag_p99_ms", "lag_max_ms", "webhook_p99_ms"]
+    print()
+    print(" ".join(f"{c:>13}" for c in columns))
+    for row in rows:
+        print(" ".join(f"{row.get(c, '-')!s:>13}" for c in columns))
+    for row in rows:
+        ok = row["lag_p99_ms"] < TARGET_P99_MS and row["left_behind"] == 0 and row["non_2xx"] == 0
+        print(f"{row['store']}: target p99 < {TARGET_P99_MS:.0f} ms, nothing left behind: "
+              f"{'met' if ok else 'NOT met'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rows = []
+    for store in args.stores:
+        row = run_store(store, args)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Purchases the way Stripe sees them, for the fulfillment and support tests.
+
+A session is created with the official SDK on a real :class:`EmulatorServer`, paid through
+the emulator's control API, and the emulator's own event (``GET /v1/events``) is delivered
+to the service's ``POST /webhook`` with a fresh signature, as Stripe would deliver it.
+Its fixtures live in :mod:`tests.support.purchase_fixtures` (``pytest_plugins``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import stripe
+from starlette.testclient import TestClient
+
+from tests.support.webhooks import signed
+
+API_KEY = "sk_test_checkout_ledger"
+SUCCESS_URL = "http://127.0.0.1:4242/success?session_id={CHECKOUT_SESSION_ID}"
+Item = tuple[str, int, int]  # product name, unit amount in cents, quantity
+
+
+class Shop:
+    """A customer's purchases on the emulator, and Stripe's webhooks about them."""
+
+    def __init__(self, emulator_url: str) -> None:
+        self.sdk = stripe.StripeClient(API_KEY, base_addresses={"api": emulator_url})
+        self.http = httpx.Client(base_url=emulator_url, trust_env=False, timeout=15)
+
+    def __enter__(self) -> Shop:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
+
+    def session(self, *items: Item, **extra: Any) -> str:
+        """A payment-mode Checkout Session for ``items``; answers its id."""
+        line_items = [
+            {"price_data": {"currency": "usd", "unit_amount": amount,
+                            "product_data": {"name": name}}, "quantity": quantity}
+            for name, amount, quantity in (items or (("Ledger T-shirt", 2500, 1),))
+        ]
+        params: dict[str, Any] = {
+            "mode": "payment", "success_url": SUCCESS_URL, "line_items": line_items,
+            "cancel_url": "http://127.0.0.1:4242/", "customer_email": "ada@example.com",
+            "payment_method_types": ["card", "us_bank_account"], **extra,
+        }
+        session = self.sdk.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+        return str(session.id)
+
+    def pay(self, session_id: str, *, card: str = "4242424242424242") -> None:
+        self._control(f"/_emulator/checkout/sessions/{session_id}/pay", {"card": card})
+
+    def pay_by_bank(self, session_id: str, *, succeeds: bool) -> None:
+        """Complete the session unpaid with a bank debit that will succeed or fail."""
+        method = "bank_debit_succeeds" if succeeds else "bank_debit_fails"
+        self._control(f"/_emulator/checkout/sessions/{session_id}/pay", {"method": method})
+
+    def settle(self, session_id: str) -> None:
+        """The bank debit settles now (``async_payment_succeeded`` or ``_failed``)."""
+        self._control(f"/_emulator/checkout/sessions/{session_id}/settle", {})
+
+    def expire(self, session_id: str) -> None:
+        self.sdk.v1.checkout.sessions.expire(session_id)
+
+    def event(self, session_id: str, event_type: str) -> dict[str, Any]:
+        """The emulator's ``event_type`` event about the session, as ``/v1/events`` lists it."""
+        params: dict[str, Any] = {"type": event_type, "limit": 100}
+        while True:
+            page = self.http.get("/v1/events", params=params,
+                                 headers={"Authorization": f"Bearer {API_KEY}"})
+            page.raise_for_status()
+            listed = page.json()
+            for found in listed["data"]:
+                if found["data"]["object"]["id"] == session_id:
+                    return dict(found)
+            if not listed["has_more"]:
+                raise LookupError(f"no {event_type} event for {session_id}")
+            params["starting_after"] = listed["data"][-1]["id"]
+
+    def deliver(self, service: TestClient, session_id: str, event_type: str) -> dict[str, Any]:
+        """POST the emulator's event to the service, signed as Stripe signs it; the event."""
+        found = self.event(session_id, event_type)
+        payload, headers = signed(json.dumps(found).encode())
+        answer = service.post("/webhook", content=payload, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return found
+
+    def _control(self, path: str, body: dict[str, Any]) -> None:
+        answer = self.http.post(path, json=body)
+        assert answer.status_code == 200, answer.text
+
+
+def history_types(service: TestClient, session_id: str, staff: dict[str, str]) -> list[str]:
+    """The types of the session's recorded events, oldest first."""
+    answer = service.get(f"/sessions/{session_id}/history", headers=staff)
+    assert answer.status_code == 200, answer.text
+    return [entry["type"] for entry in answer.json()["events"]]
