@@ -13,6 +13,7 @@ from collections.abc import Callable
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
+from domain.ports import StripeUnavailable
 from domain.processing import BatchProcessor
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,12 @@ class Follower:
             self._wake.clear()
             try:
                 caught_up = self.catch_up()
+            except StripeUnavailable as outage:  # expected now and then: no traceback
+                self.last_error = str(outage)
+                self._position = None
+                log.warning("%s paused, %s; retrying in %.1f s", self.name, outage, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
             except Exception as error:  # keep following; the store may come back
                 self.last_error = f"{type(error).__name__}: {error}"
                 self._position = None

@@ -93,6 +93,52 @@ def state(
     _print(session_view(session))
 
 
+@cli.command()
+def failures() -> None:
+    """Print what needs a person, oldest first (JSON)."""
+    services = _services()
+    try:
+        _print({"failures": services.support.failures()})
+    finally:
+        services.stop()
+
+
+@cli.command()
+def fulfill(
+    session_id: str,
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the session's history)")] = None,
+) -> None:
+    """Run a session's fulfillment again (never twice), recorded under your user name."""
+    import getpass
+
+    from domain.errors import SessionNotFound
+    from domain.fulfillment import FulfillerFailed
+    from domain.ports import StripeUnavailable, UnknownAtStripe
+
+    services = _services(needs_stripe=True)
+    try:
+        outcome = services.fulfillment.fulfill_on_request(
+            session_id, actor=f"cli:{getpass.getuser()}", reason=reason)
+    except (SessionNotFound, UnknownAtStripe) as missing:
+        fail(str(missing), code=1)
+    except (StripeUnavailable, FulfillerFailed) as error:
+        fail(str(error), code=1)
+    finally:
+        services.stop()
+    _print({"session": session_id, "status": outcome.status,
+            "newly_fulfilled": outcome.newly_fulfilled})
+
+
+def _services(*, needs_stripe: bool = False) -> Any:
+    from api.system import build
+
+    settings = load_settings(serving=False)
+    if needs_stripe and settings.local_mode:
+        fail("STRIPE_API_KEY is needed to reach Stripe (local mode's emulator lives only as "
+             "long as its `serve`)")
+    return build(settings)
+
+
 def _ledger() -> Any:
     from domain.ledger import Ledger
 

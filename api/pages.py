@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from adapters.stripe_gateway import CatalogPrice
 from api.system import Services
-from domain.fulfillment import Outcome
+from domain.fulfillment import FulfillerFailed, Outcome
 from domain.ports import StripeUnavailable, UnknownAtStripe
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,11 @@ async def success(request: Request) -> Response:
     except UnknownAtStripe:
         return _error_page(request, 404, "Unknown checkout session",
                            f"Stripe knows no Checkout Session {session_id}.")
+    except FulfillerFailed:  # recorded on the session and listed for support
+        return _render(request, "success.html", {
+            "session_id": session_id, "status": "fulfillment_failed", "items": [],
+            **dict(zip(("title", "label", "message"), _WORDING["fulfillment_failed"],
+                       strict=True))})
     except (StripeUnavailable, PersistenceError) as error:
         log.warning("success page for %s: %s", session_id, error)
         return _error_page(request, 503, "We could not confirm your order yet",
@@ -226,6 +231,10 @@ _WORDING = {
                 "This checkout expired before it was paid. Nothing was charged."),
     "not_required": ("Card saved", "Saved",
                      "Your card is saved for later payments. Nothing was charged."),
+    "fulfillment_failed": ("We are preparing your order", "Delayed",
+                           "Your payment went through, but we could not complete your order "
+                           "just now. Our staff has been told and will finish it; you do not "
+                           "need to pay again."),
     "open": ("Payment not completed", "Not paid",
              "This checkout has not been paid yet. Nothing was charged."),
 }

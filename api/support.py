@@ -44,7 +44,7 @@ async def fulfill_session(request: Request) -> Response:
     except (SessionNotFound, UnknownAtStripe) as missing:
         raise HTTPException(404, str(missing)) from None
     except StripeUnavailable as unavailable:
-        raise HTTPException(503, f"Stripe unavailable, recorded for a later try: {unavailable}"
+        raise HTTPException(503, f"Stripe unavailable; nothing fulfilled, try again: {unavailable}"
                             ) from None
     except FulfillerFailed as failed:
         outcome, error = None, failed.error

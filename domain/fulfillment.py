@@ -34,7 +34,7 @@ from domain.ports import (
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # transient Stripe errors, before a failure is recorded
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # transient Stripe errors, before giving up for now
 
 
 class FulfillerFailed(LedgerError):
@@ -95,9 +95,10 @@ class FulfillmentService:
         """Fulfil the session if it is paid and not yet fulfilled; say where it stands.
 
         Raises :class:`~domain.ports.UnknownAtStripe` for a session Stripe does not know,
-        :class:`~domain.ports.StripeUnavailable` when Stripe stayed unreachable, and
-        :class:`FulfillerFailed` when the merchant's fulfiller raised (both failures are
-        recorded on the session first, so support sees them).
+        :class:`~domain.ports.StripeUnavailable` when Stripe stayed unreachable through
+        every retry (nothing is recorded: an outage is not the session's failure, and the
+        caller tries again later), and :class:`FulfillerFailed` when the merchant's
+        fulfiller raised (recorded on the session first, so support sees it).
         """
         with self._locks[hash(session_id) % len(self._locks)]:
             ready = self.prepare(session_id, trigger, actor)
@@ -113,7 +114,7 @@ class FulfillmentService:
         known = self.ledger.find(session_id)
         if known is not None and known.fulfilled is not None:
             return Outcome("fulfilled", known.latest_facts(), session=known)
-        snapshot = self._retrieve(session_id, trigger, actor)
+        snapshot = self._retrieve(session_id)
         facts = snapshot.facts
         status = _standing(facts, known)
         if status != "payable":
@@ -188,16 +189,14 @@ class FulfillmentService:
 
     # Steps -----------------------------------------------------------------------------
 
-    def _retrieve(self, session_id: str, trigger: str, actor: str | None) -> CheckoutSnapshot:
+    def _retrieve(self, session_id: str) -> CheckoutSnapshot:
         for tries, delay in enumerate((*self.retry_delays, None), start=1):
             try:
                 return self.stripe.retrieve_checkout(session_id)
             except StripeUnavailable as error:
                 if delay is None:
-                    self.record_failure(
-                        session_id, f"Stripe unavailable after {tries} tries: {error}",
-                        trigger, actor)
-                    raise
+                    raise StripeUnavailable(f"Stripe unavailable after {tries} tries: {error}"
+                                            ) from error
                 log.warning("retrieving %s failed (%s); retrying in %.1f s", session_id, error, delay)
                 self.sleep(delay)
         raise AssertionError("unreachable")

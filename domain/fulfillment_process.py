@@ -45,8 +45,15 @@ class FulfillmentProcess(BatchProcessor):
                 to_fulfil[upstream_event.session_id] = None
         # list() re-raises the first unexpected error (a store that went away): the
         # position is then not recorded and the follower tries the batch again.
-        ready = [r for r in self._threads().map(self._prepare, to_fulfil) if r is not None]
-        self.service.record_all(ready, trigger="webhook")
+        outcomes = list(self._threads().map(self._prepare, to_fulfil))
+        self.service.record_all([o for o in outcomes if isinstance(o, Prepared)],
+                                trigger="webhook")
+        for outcome in outcomes:
+            if isinstance(outcome, StripeUnavailable):
+                # Stripe is down: what could be fulfilled is recorded; the position is not,
+                # so the follower backs off and tries the rest again. None is lost, and an
+                # outage is not written on every session as if it were theirs.
+                raise outcome
         self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))
         return 0
 
@@ -59,7 +66,9 @@ class FulfillmentProcess(BatchProcessor):
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # Do not wait on threads stuck in Stripe retries: an unfinished batch is not
+            # marked done, so the next start does it again.
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         super().close()
 
@@ -70,14 +79,19 @@ class FulfillmentProcess(BatchProcessor):
 
     def _fulfill(self, session_id: str) -> None:
         ready = self._prepare(session_id)
+        if isinstance(ready, StripeUnavailable):
+            raise ready
         if ready is not None:
             self.service.record_all([ready], trigger="webhook")
 
-    def _prepare(self, session_id: str) -> Prepared | None:
-        """Fulfil without recording yet; None when there is nothing to record."""
+    def _prepare(self, session_id: str) -> Prepared | StripeUnavailable | None:
+        """Fulfil without recording yet; None when there is nothing to record, the error
+        when Stripe stayed unreachable."""
         try:
             ready = self.service.prepare(session_id, trigger="webhook")
-        except (StripeUnavailable, FulfillerFailed):
+        except StripeUnavailable as outage:
+            return outage
+        except FulfillerFailed:
             return None  # recorded on the session as FulfillmentFailed; support lists it
         except UnknownAtStripe as error:
             self.service.record_failure(session_id, f"unknown at Stripe: {error}", "webhook")

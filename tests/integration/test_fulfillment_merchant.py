@@ -66,3 +66,18 @@ def test_a_fulfiller_setting_that_names_no_callable_stops_start_up(spec: str) ->
         Settings.from_env(service_env("memory://", FULFILLER=spec))
 
     assert refused.value.problems[0].startswith("FULFILLER: ")
+
+
+def test_the_success_page_of_a_session_the_fulfiller_refused_reassures_the_customer(
+    make_service: Callable[..., TestClient], shop: Shop
+) -> None:
+    service = make_service(FULFILLER=SHIP)
+    session_id = shop.session(("Faulty kettle", 2000, 1))
+    shop.pay(session_id)
+
+    page = service.get(f"/success?session_id={session_id}")
+
+    assert page.status_code == 200
+    assert "could not complete your order just now" in page.text
+    assert "pay again" in page.text
+    assert history_types(service, session_id, STAFF)[-1] == "FulfillmentFailed"

@@ -11,6 +11,7 @@ from adapters.fulfillers import record_grants
 from adapters.notifiers import LogNotifier
 from adapters.stripe_gateway import StripeGateway
 from domain.fulfillment import FulfillmentService
+from domain.ports import StripeUnavailable
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer, free_port
 from tests.conftest import STAFF, settle
@@ -60,28 +61,43 @@ def test_stripe_down_for_the_first_tries_is_retried_with_backoff_and_the_session
     assert history_types(service, session_id, STAFF) == ["Created", "Completed", "Fulfilled"]
 
 
-def test_stripe_down_for_every_try_records_the_failure_which_support_lists_and_can_mend(
+def test_stripe_down_for_every_try_pauses_fulfillment_without_blaming_the_session(
     service: TestClient, shop: Shop
 ) -> None:
     session_id = shop.session(("Ledger poster", 900, 1))
     shop.pay(session_id)
     shop.deliver(service, session_id, COMPLETED)
-    ledger = service.app.state.services.ledger  # type: ignore[attr-defined]
+    services = service.app.state.services  # type: ignore[attr-defined]
+    real = services.fulfillment_follower.processor.service
     nowhere = f"http://127.0.0.1:{free_port()}"
     follow_with(service, FulfillmentService(
-        ledger, StripeGateway(API_KEY, nowhere, max_network_retries=0), record_grants,
+        services.ledger, StripeGateway(API_KEY, nowhere, max_network_retries=0), record_grants,
         LogNotifier(), retry_delays=SHORT))
+    position = services.fulfillment_follower.position()
 
-    settle(service, fulfil=True)
+    with pytest.raises(StripeUnavailable, match="after 5 tries"):
+        settle(service, fulfil=True)
+    paused_at = services.fulfillment_follower.position()
     listed = service.get("/support/failures", headers=STAFF).json()["failures"]
-    mended = service.post(f"/support/sessions/{session_id}/fulfill", headers=STAFF)
+    follow_with(service, real)  # Stripe is back
     settle(service, fulfil=True)
-    after = service.get("/support/failures", headers=STAFF).json()["failures"]
 
-    [case] = [f for f in listed if f["id"] == session_id]
-    assert (case["kind"], case["attempts"], case["amount"]) == ("fulfillment_failed", 1, 900)
-    assert case["last_error"].startswith("Stripe unavailable after 5 tries")
-    assert (mended.status_code, mended.json()["status"]) == (200, "fulfilled")
-    assert session_id not in [f["id"] for f in after]
-    assert history_types(service, session_id, STAFF) == [
-        "Created", "Completed", "FulfillmentFailed", "StaffActionRequested", "Fulfilled"]
+    assert paused_at == position  # the batch is not marked done: it is tried again later
+    assert session_id not in [f["id"] for f in listed]
+    assert history_types(service, session_id, STAFF) == ["Created", "Completed", "Fulfilled"]
+
+
+def test_the_success_page_during_an_outage_answers_503_and_records_nothing(
+    service: TestClient,
+) -> None:
+    services = service.app.state.services  # type: ignore[attr-defined]
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    services.fulfillment = FulfillmentService(
+        services.ledger, StripeGateway(API_KEY, nowhere, max_network_retries=0), record_grants,
+        LogNotifier(), retry_delays=SHORT)
+    session_id = "cs_test_never_heard_of_during_an_outage"
+
+    page = service.get(f"/success?session_id={session_id}")
+
+    assert page.status_code == 503
+    assert service.get(f"/sessions/{session_id}", headers=STAFF).status_code == 404
