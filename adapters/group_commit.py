@@ -25,7 +25,7 @@ class GroupCommitter(Generic[T, R]):
         write: Callable[[Sequence[T]], Sequence[R]],
         *,
         max_batch: int = 256,
-        in_flight: int = 2,
+        in_flight: int = 1,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._write = write
@@ -40,8 +40,8 @@ class GroupCommitter(Generic[T, R]):
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._writers < self._in_flight:
-            # A second batch can be prepared while the first waits for its commit
-            # (the store orders them); more would only queue on the store's lock.
+            # One batch at a time by default: measured on PostgreSQL, a second batch in
+            # flight only waits on the event table's lock, and doubles the p99.
             self._writers += 1
             asyncio.get_running_loop().create_task(self._drain())
         return await future

@@ -57,7 +57,8 @@ class Store:
 
     def env_for(self, app_name: str, *, create_table: bool = True) -> dict[str, str]:
         """The eventsourcing environment of one application on this store."""
-        env = {"CREATE_TABLE": "y" if create_table else "n"}
+        env = {"CREATE_TABLE": "y" if create_table else "n",
+               "TRANSCODER_TOPIC": "adapters.fast_json:Transcoder"}
         if self.kind == "memory":
             return {**env, "PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.kind == "sqlite":

@@ -7,11 +7,11 @@ rotated without losing events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import stripe
 
 from domain.facts import SESSION_EVENT_TYPES, SessionFacts, StripeEvent
@@ -41,8 +41,8 @@ class WebhookVerifier:
             raise RejectedWebhook("body is not UTF-8") from None
         self._check_signature(payload, signature)
         try:
-            data = json.loads(payload)
-        except ValueError:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
             raise RejectedWebhook("body is not JSON") from None
         return translate(data, payload)
 

@@ -58,18 +58,18 @@ class WebhookEndpoint:
             duplicate = await services.committer.submit(event)
         except PersistenceError as failure:
             log.warning("event store unavailable, %s not recorded: %s", event.id, failure)
-            metrics.webhooks.labels(event.type, "unavailable").inc()
+            metrics.webhook(event.type, "unavailable")
             return await _answer(send, 503, _error("event store unavailable; nothing was "
                                                    "recorded, retry later"))
         if duplicate:
-            metrics.webhooks.labels(event.type, "duplicate").inc()
+            metrics.webhook(event.type, "duplicate")
             metrics.duplicates.inc()
             return await _answer(send, 200, _DUPLICATE)
-        metrics.webhooks.labels(event.type, "recorded").inc()
+        metrics.webhook(event.type, "recorded")
         return await _answer(send, 200, _RECORDED)
 
     async def _rejected(self, send: Send, status: int, message: str) -> None:
-        self.state.metrics.webhooks.labels("unverified", "rejected").inc()
+        self.state.metrics.webhook("unverified", "rejected")
         await _answer(send, status, _error(message))
 
 
