@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+
+from adapters.fast_json import Transcoder
+from domain.facts import SessionFacts
+from domain.ports import LineItem
+from domain.transcodings import TRANSCODINGS
+
+STATE = {
+    "timestamp": datetime(2026, 11, 22, 15, 0, 1, 123456, tzinfo=UTC),
+    "facts": SessionFacts(session_id="cs_1", mode="payment", status="complete",
+                          payment_status="paid", amount_total=2500, metadata={"k": "v"}),
+    "line_items": [LineItem("price_1", 2, "Sticker pack", 1000, "usd")],
+    "nested": {"list": [1, "two", {"three": 3.0}], "none": None, "price": Decimal("9.99")},
+    "payload": '{\n  "id": "evt_1",\n  "note": "caf\\u00e9 \\"quoted\\""\n}',
+}
+
+
+def with_transcodings(transcoder: JSONTranscoder) -> JSONTranscoder:
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *TRANSCODINGS):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+def test_what_it_writes_it_reads_back_unchanged() -> None:
+    fast = with_transcodings(Transcoder())
+
+    assert fast.decode(fast.encode(STATE)) == STATE
+
+
+def test_it_reads_what_the_library_transcoder_wrote_and_the_other_way_round() -> None:
+    fast, standard = with_transcodings(Transcoder()), with_transcodings(JSONTranscoder())
+
+    assert fast.decode(standard.encode(STATE)) == STATE
+    assert standard.decode(fast.encode(STATE)) == STATE
