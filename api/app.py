@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -19,11 +19,11 @@ from starlette.types import Receive, Scope, Send
 
 from api import pages, staff, support
 from api.errors import http_exception
-from api.metrics import Metrics
 from api.openapi import openapi
 from api.settings import Settings
-from api.system import build
+from api.system import Services, build
 from api.webhook import WebhookEndpoint
+from domain.support import FAILURE_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,20 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     state = request.app.state
     with contextlib.suppress(PersistenceError):
-        state.metrics.lag.set(await run_in_threadpool(state.services.ledger_follower.lag))
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        await run_in_threadpool(_measure_backlog, state.services)
+    return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _measure_backlog(services: Services) -> None:
+    """The gauges read from the store at scrape time (true whichever process works)."""
+    metrics = services.metrics
+    for follower in services.followers:
+        metrics.lag.labels(follower.processor.name.lower()).set(follower.lag())
+    counts: dict[str, int] = {}
+    for case in services.support.failures():
+        counts[case["kind"]] = counts.get(case["kind"], 0) + 1
+    for kind in {*counts, *FAILURE_KINDS}:
+        metrics.open_failures.labels(kind).set(counts.get(kind, 0))
 
 
 class IngestFirst:
@@ -77,6 +89,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = build(settings)
         app.state.services = services
+        app.state.metrics = services.metrics
         await run_in_threadpool(lambda: services.start(follow=follow))
         log.info("checkout-ledger ready on %s store", settings.store.kind)
         try:
@@ -100,7 +113,6 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
         lifespan=lifespan,
         exception_handlers={HTTPException: http_exception},
     )
-    app.state.metrics = Metrics()
     return IngestFirst(app, WebhookEndpoint(app.state))
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
@@ -38,9 +40,11 @@ def load_settings(*, serving: bool) -> Settings:
 @cli.command()
 def serve() -> None:
     """Run the service (local mode with the Stripe emulator when STRIPE_API_KEY is unset)."""
+    settings = load_settings(serving=True)
+    _share_metrics_between_processes()
     from api.serve import run
 
-    run(load_settings(serving=True))
+    run(settings)
 
 
 @cli.command()
@@ -127,6 +131,14 @@ def fulfill(
         services.stop()
     _print({"session": session_id, "status": outcome.status,
             "newly_fulfilled": outcome.newly_fulfilled})
+
+
+def _share_metrics_between_processes() -> None:
+    """The web and worker processes count into one directory that /metrics adds up.
+    prometheus_client reads the setting when first imported, so this comes first."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "prometheus_client" in sys.modules:
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="checkout-ledger-metrics-")
 
 
 def _services(*, needs_stripe: bool = False) -> Any:

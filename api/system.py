@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from adapters.fulfillers import load_fulfiller
 from adapters.group_commit import GroupCommitter
+from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower
 from adapters.stripe_gateway import StripeGateway
@@ -38,6 +39,7 @@ class Services:
     verifier: WebhookVerifier | None
     support: Support
     support_follower: Follower
+    metrics: Metrics
 
     @property
     def followers(self) -> tuple[Follower, ...]:
@@ -81,7 +83,9 @@ def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
     stripe = StripeGateway(settings.stripe_api_key or "", settings.stripe_api_base)
     notifier: Notifier = (SmtpNotifier(settings.smtp_url, settings.mail_from)
                           if settings.smtp_url else LogNotifier())
-    fulfillment = FulfillmentService(ledger, stripe, load_fulfiller(settings.fulfiller), notifier)
+    metrics = Metrics()
+    fulfillment = FulfillmentService(ledger, stripe, load_fulfiller(settings.fulfiller), notifier,
+                                     observe=metrics.fulfillment_observer())
     process = FulfillmentProcess(env=settings.store.env_for(FulfillmentProcess.name,
                                                              create_table=settings.create_tables))
     process.service = fulfillment
@@ -102,4 +106,4 @@ def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
     )
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     return Services(settings, inbox, ledger, stripe, fulfillment, ledger_follower,
-                    fulfillment_follower, committer, verifier, support, support_follower)
+                    fulfillment_follower, committer, verifier, support, support_follower, metrics)

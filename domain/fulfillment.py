@@ -78,6 +78,7 @@ class FulfillmentService:
         *,
         sleep: Callable[[float], None] = time.sleep,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        observe: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self.ledger = ledger
         self.stripe = stripe
@@ -85,6 +86,9 @@ class FulfillmentService:
         self.notifier = notifier
         self.sleep = sleep
         self.retry_delays = retry_delays
+        # Told (outcome, trigger, count) of what is recorded: metrics, without the domain
+        # knowing of them.
+        self.observe = observe or (lambda outcome, trigger, count: None)
         # One fulfillment at a time per session in this process (striped locks keep
         # memory bounded); the event store settles races between processes.
         self._locks = [threading.Lock() for _ in range(64)]
@@ -141,6 +145,7 @@ class FulfillmentService:
             if sessions:
                 self.ledger.save(*sessions)
                 log.info("fulfilled %d sessions (%s)", len(sessions), trigger)
+                self.observe("fulfilled", trigger, len(sessions))
         except IntegrityError:
             for ready in prepared:
                 self._record(ready.snapshot, ready.granted, trigger, None, None)
@@ -215,6 +220,7 @@ class FulfillmentService:
             except IntegrityError:
                 session = None  # another writer moved the session on: look again
                 continue
+            self.observe("fulfilled", trigger, 1)
             log.info("fulfilled %s (%s, %d line items)", session_id, trigger,
                      len(snapshot.line_items))
             return Outcome("fulfilled", snapshot.facts, snapshot.line_items, session,
@@ -230,6 +236,7 @@ class FulfillmentService:
             self.ledger.save(session)
 
         self.ledger.retrying(change)
+        self.observe("failed", trigger, 1)
 
 
 def _standing(facts: SessionFacts, known: CheckoutSession | None) -> str:

@@ -21,6 +21,8 @@ from domain.processing import BatchProcessor
 
 ASYNC_PAYMENT_FAILED = "async_payment_failed"
 FULFILLMENT_FAILED = "fulfillment_failed"
+#: The kinds of case this projection opens today (later features add theirs).
+FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED)
 SNAPSHOT_EVERY = 100  # board events between snapshots: bounds what a query replays
 
 

@@ -81,3 +81,18 @@ def test_the_success_page_of_a_session_the_fulfiller_refused_reassures_the_custo
     assert "could not complete your order just now" in page.text
     assert "pay again" in page.text
     assert history_types(service, session_id, STAFF)[-1] == "FulfillmentFailed"
+
+
+def test_metrics_count_fulfillments_and_failures_by_trigger(
+    make_service: Callable[..., TestClient], shop: Shop
+) -> None:
+    service = make_service(FULFILLER=SHIP)
+    fine, faulty = shop.session(), shop.session(("Faulty lamp", 1500, 1))
+    for session_id in (fine, faulty):
+        shop.pay(session_id)
+        service.get(f"/success?session_id={session_id}")
+
+    text = service.get("/metrics").text
+
+    assert 'checkout_ledger_fulfillments_total{trigger="success_page"} 1.0' in text
+    assert 'checkout_ledger_fulfillment_failures_total{trigger="success_page"} 1.0' in text

@@ -188,3 +188,24 @@ def test_a_chunked_body_over_one_mebibyte_gets_413(client: TestClient) -> None:
 
 def test_other_methods_are_not_allowed(client: TestClient) -> None:
     assert client.get("/webhook").status_code == 405
+
+
+def test_metrics_count_webhooks_by_type_and_outcome_and_show_the_backlog(client: TestClient) -> None:
+    completed = session_event("checkout.session.completed", new_session_id())
+    post(client, completed)
+    post(client, completed)
+    client.post("/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
+
+    text = client.get("/metrics").text
+
+    def value(sample: str) -> float:
+        [line] = [ln for ln in text.splitlines() if ln.startswith(sample + " ")]
+        return float(line.rsplit(" ", 1)[1])
+
+    kind = 'type="checkout.session.completed"'
+    assert value(f'checkout_ledger_webhooks_received_total{{outcome="recorded",{kind}}}') == 1
+    assert value(f'checkout_ledger_webhooks_received_total{{outcome="duplicate",{kind}}}') == 1
+    assert value('checkout_ledger_webhooks_received_total{outcome="rejected",type="unverified"}') == 1
+    assert value("checkout_ledger_webhook_duplicates_total") == 1
+    assert value('checkout_ledger_processing_lag_events{follower="ledger"}') >= 1  # not settled
+    assert value('checkout_ledger_open_failures{kind="fulfillment_failed"}') >= 0

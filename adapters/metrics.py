@@ -1,0 +1,78 @@
+"""Prometheus metrics, counted in every process of the service.
+
+``serve`` runs a web process and a worker process; with ``PROMETHEUS_MULTIPROC_DIR``
+set (``serve`` sets it), prometheus_client keeps each process's counters in files
+there and ``/metrics`` adds them up. Without it (tests, a single process), each
+:class:`Metrics` keeps its own registry, so several apps can live in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class Metrics:
+    """The service's metrics (see the README for what each one means)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.webhooks = Counter(
+            "checkout_ledger_webhooks_received_total",
+            "Webhook requests by Stripe event type and outcome",
+            ["type", "outcome"], registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "checkout_ledger_webhook_duplicates_total",
+            "Redelivered Stripe events that recorded nothing new", registry=self.registry,
+        )
+        self.fulfillments = Counter(
+            "checkout_ledger_fulfillments_total",
+            "Sessions fulfilled (Fulfilled recorded), by trigger", ["trigger"],
+            registry=self.registry,
+        )
+        self.fulfillment_failures = Counter(
+            "checkout_ledger_fulfillment_failures_total",
+            "Failed fulfillment attempts recorded, by trigger", ["trigger"],
+            registry=self.registry,
+        )
+        self.lag = Gauge(
+            "checkout_ledger_processing_lag_events",
+            "Events a follower has yet to process, by follower", ["follower"],
+            registry=self.registry, multiprocess_mode="mostrecent",
+        )
+        self.open_failures = Gauge(
+            "checkout_ledger_open_failures",
+            "Cases in /support/failures, by kind", ["kind"],
+            registry=self.registry, multiprocess_mode="mostrecent",
+        )
+        self._outcomes: dict[tuple[str, str], Any] = {}
+
+    def webhook(self, event_type: str, outcome: str) -> None:
+        """Count one webhook (the labelled child is looked up once per pair)."""
+        child = self._outcomes.get((event_type, outcome))
+        if child is None:
+            child = self._outcomes[(event_type, outcome)] = self.webhooks.labels(event_type, outcome)
+        child.inc()
+
+    def fulfillment_observer(self) -> Callable[[str, str, int], None]:
+        """What the fulfillment service tells of what it recorded."""
+        def observe(outcome: str, trigger: str, count: int) -> None:
+            counter = self.fulfillments if outcome == "fulfilled" else self.fulfillment_failures
+            counter.labels(trigger).inc(count)
+
+        return observe
+
+    def exposition(self) -> bytes:
+        """The text format, summed over every process when running as several."""
+        if os.environ.get(MULTIPROCESS_DIR):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
