@@ -32,15 +32,8 @@ class ReceivedEvent(Aggregate):
         session: SessionFacts | None
 
         def stripe_event(self) -> StripeEvent:
-            return StripeEvent(
-                id=self.stripe_event_id,
-                type=self.type,
-                created=self.stripe_created,
-                livemode=self.livemode,
-                object_id=self.object_id,
-                payload=self.payload,
-                session=self.session,
-            )
+            return _as_stripe_event(self.stripe_event_id, self.type, self.stripe_created,
+                                    self.livemode, self.object_id, self.payload, self.session)
 
     def __init__(
         self,
@@ -52,15 +45,8 @@ class ReceivedEvent(Aggregate):
         payload: str,
         session: SessionFacts | None,
     ) -> None:
-        self.stripe_event = StripeEvent(
-            id=stripe_event_id,
-            type=type,
-            created=stripe_created,
-            livemode=livemode,
-            object_id=object_id,
-            payload=payload,
-            session=session,
-        )
+        self.stripe_event = _as_stripe_event(stripe_event_id, type, stripe_created, livemode,
+                                             object_id, payload, session)
 
     @classmethod
     def receive(cls, event: StripeEvent) -> ReceivedEvent:
@@ -75,3 +61,11 @@ class ReceivedEvent(Aggregate):
             payload=event.payload,
             session=event.session,
         )
+
+
+def _as_stripe_event(stripe_event_id: str, type: str, stripe_created: datetime, livemode: bool,
+                     object_id: str | None, payload: str, session: SessionFacts | None
+                     ) -> StripeEvent:
+    # The stored event names Stripe's id and time apart from the aggregate's own.
+    return StripeEvent(id=stripe_event_id, type=type, created=stripe_created, livemode=livemode,
+                       object_id=object_id, payload=payload, session=session)
