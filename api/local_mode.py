@@ -91,7 +91,7 @@ def _announce(settings: Settings, webhook_url: str, new_token: str | None, price
         "  After a purchase, see what the ledger recorded:",
         f"    curl -H 'Authorization: Bearer {token}' {public}/sessions/cs_...",
         f"    curl -H 'Authorization: Bearer {token}' {public}/sessions/cs_.../history",
-        f"  Staff console:    {public}/support",
+        f"    curl -H 'Authorization: Bearer {token}' {public}/support/failures",
         "",
     ]
     print("\n".join(lines), file=out, flush=True)

@@ -22,14 +22,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 
 
-#: The worker yields the CPU to webhook ingestion under load (it catches up after a
-#: burst; ``/metrics`` shows the processing lag meanwhile).
-WORKER_NICENESS = 10
-
-
 def run_worker(settings: Settings) -> None:
     """Follow the inbox until SIGTERM or SIGINT."""
-    os.nice(WORKER_NICENESS)
     services = build(settings, poll_interval=POLL_SECONDS)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
