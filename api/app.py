@@ -114,9 +114,3 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
         exception_handlers={HTTPException: http_exception},
     )
     return IngestFirst(app, WebhookEndpoint(app.state))
-
-
-def create_web_app() -> IngestFirst:
-    """The factory uvicorn's worker processes run: ingestion and queries only, settings
-    from the environment; the background processing runs in ``checkout-ledger worker``."""
-    return create_app(Settings.from_env(), follow=False)

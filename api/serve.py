@@ -10,7 +10,7 @@ import uvicorn
 from api.app import create_app
 from api.settings import Settings
 from api.system import create_tables
-from api.worker import spawn_worker
+from api.worker import WorkerSupervisor
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -26,7 +26,7 @@ def run(settings: Settings) -> None:
     if separate_worker:
         create_tables(settings)
         settings = replace(settings, create_tables=False)
-        worker = spawn_worker(settings)
+        worker = WorkerSupervisor(settings)
     try:
         uvicorn.run(
             create_app(settings, follow=not separate_worker),
@@ -38,5 +38,4 @@ def run(settings: Settings) -> None:
         )
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(10)
+            worker.stop()

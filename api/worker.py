@@ -36,6 +36,43 @@ def run_worker(settings: Settings) -> None:
         services.stop()
 
 
+class WorkerSupervisor:
+    """Keeps one worker process running beside the web process: a worker that dies is
+    started again (after a pause that grows while it keeps dying), so processing never
+    stops silently while webhooks are still being acknowledged."""
+
+    def __init__(self, settings: Settings, check_every: float = 1.0) -> None:
+        self.settings = settings
+        self.check_every = check_every
+        self.process = spawn_worker(settings)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        pause = self.check_every
+        while not self._stopping.wait(self.check_every):
+            code = self.process.poll()
+            if code is None:
+                pause = self.check_every
+                continue
+            log.error("worker process %d exited with %s; starting another in %.0f s",
+                      self.process.pid, code, pause)
+            if self._stopping.wait(pause):
+                return
+            self.process = spawn_worker(self.settings)
+            pause = min(pause * 2, 60.0)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._thread.join(timeout)
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 def spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
     """Start ``checkout-ledger worker`` with the same settings, as a child process that
     ends with its parent, however the parent ends (uvicorn re-raises SIGTERM after its

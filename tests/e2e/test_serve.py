@@ -1,0 +1,74 @@
+"""``checkout-ledger serve`` as an operator runs it: web process plus a supervised worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from emulator.server import free_port
+from tests.conftest import STAFF, service_env
+from tests.support.webhooks import new_session_id, session_event, signed
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return [int(p) for p in found.stdout.split()]
+
+
+def test_a_dead_worker_is_replaced_and_catches_up_with_what_was_acknowledged(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, **service_env(f"sqlite:///{tmp_path}/ledger.sqlite3", PORT=str(port))}
+    server = subprocess.Popen([sys.executable, "-m", "api", "serve"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(lambda: _healthy(base) and children(server.pid))
+        [worker] = children(server.pid)
+        os.kill(worker, signal.SIGKILL)
+        session_id = new_session_id()  # setup mode: nothing to fulfil, no Stripe call
+        payload, headers = signed(session_event("checkout.session.completed", session_id,
+                                                mode="setup", payment_status="no_payment_required"))
+
+        answer = httpx.post(f"{base}/webhook", content=payload, headers=headers)
+
+        assert answer.json() == {"received": True, "duplicate": False}
+        assert wait_for(lambda: httpx.get(f"{base}/sessions/{session_id}",
+                                          headers=STAFF).status_code == 200)
+        replacement = children(server.pid)
+        assert replacement and replacement != [worker]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+
+    assert wait_for(lambda: not any(_running(p) for p in replacement), timeout=10)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz").status_code == 200
+    except httpx.HTTPError:
+        return False
