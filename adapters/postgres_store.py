@@ -13,10 +13,16 @@ Selected with ``PERSISTENCE_MODULE=adapters.postgres_store:Factory``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
@@ -51,9 +57,31 @@ def _columns(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
     )
 
 
+# The library retries these ten times, waiting for a pooled connection each time: about
+# a minute before a webhook could hear "503" during an outage, while Stripe waits
+# seconds. One quick retry instead (the follower and Stripe both retry later anyway).
+_insert_once = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+_max_id_once = PostgresApplicationRecorder.max_notification_id.__wrapped__  # type: ignore[attr-defined]
+RETRY_WAIT_SECONDS = 0.2
+
+
+def _twice(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except (InterfaceError, OperationalError):
+        time.sleep(RETRY_WAIT_SECONDS)
+        return call(*args, **kwargs)
+
+
 class _ColumnarInsertMixin:
     datastore: PostgresDatastore
     events_table_name: str
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        return _twice(_insert_once, self, stored_events, **kwargs)
+
+    def max_notification_id(self) -> int | None:
+        return _twice(_max_id_once, self)  # type: ignore[no-any-return]
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any

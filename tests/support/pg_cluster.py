@@ -166,6 +166,22 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}" OWNER "{self.user}"')
         return self.url_for(name)
 
+    def pause(self) -> None:
+        """Stop the server but keep its files (an outage); :meth:`resume` starts it again."""
+        assert self.basedir is not None
+        self._run("pg_ctl", "-D", str(self.basedir / "data"), "-m", "fast", "-w", "stop",
+                  cwd=self.basedir)
+
+    def resume(self) -> None:
+        """Start a paused server again, on the same port."""
+        assert self.basedir is not None
+        data, log = self.basedir / "data", self.basedir / "server.log"
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=on "
+                   f"-k {self.basedir} -c max_connections=200")
+        self._run("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options,
+                  "start", cwd=self.basedir)
+        self.pid = int((data / "postmaster.pid").read_text().split()[0])
+
     def checkpoint(self) -> None:
         """Write out dirty pages now, so one benchmark run does not pay for the previous one."""
         with self._admin() as conn:

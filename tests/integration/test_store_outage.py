@@ -1,0 +1,49 @@
+"""The event store goes away: webhooks get 503 (Stripe retries), nothing half-written."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from tests.conftest import STAFF, service_env, settle
+from tests.support.pg_cluster import PostgresCluster
+from tests.support.webhooks import new_session_id, session_event, signed
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL of this module's own, to stop and start again."""
+    with PostgresCluster() as running:
+        yield running
+
+
+def test_webhooks_get_503_while_postgres_is_down_and_200_once_it_is_back(
+    cluster: PostgresCluster,
+) -> None:
+    settings = Settings.from_env(service_env(cluster.url))
+    session_id = new_session_id()
+    payload, headers = signed(session_event("checkout.session.completed", session_id,
+                                            mode="setup", payment_status="no_payment_required"))
+    with TestClient(create_app(settings, follow=False)) as client:
+        cluster.pause()
+        try:
+            started = time.monotonic()
+            during = client.post("/webhook", content=payload, headers=headers)
+            took = time.monotonic() - started
+            health = client.get("/healthz")
+        finally:
+            cluster.resume()
+        after = client.post("/webhook", content=payload, headers=headers)
+        settle(client)
+        history = client.get(f"/sessions/{session_id}/history", headers=STAFF).json()
+
+    assert (during.status_code, health.status_code) == (503, 503)
+    assert "nothing was recorded" in during.json()["error"]
+    assert took < 10, "Stripe waits about 10 s for an answer"
+    assert after.json() == {"received": True, "duplicate": False}  # the 503 recorded nothing
+    assert [e["type"] for e in history["events"]] == ["Created", "Completed"]
