@@ -50,12 +50,10 @@ def serve() -> None:
 @cli.command()
 def worker() -> None:
     """Run the background processing only (serve starts one itself)."""
-    import logging
-
-    from api.serve import LOG_FORMAT
+    from api.logs import configure_logging
     from api.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging()
     run_worker(load_settings(serving=False))
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 import uvicorn
 
 from api.app import create_app
+from api.logs import configure_logging
 from api.settings import Settings
 from api.system import create_tables
 from api.worker import WorkerSupervisor
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
 
 def run(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging()
     if settings.local_mode:
         from api.local_mode import start_local_stripe
 
