@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections import deque
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from domain.facts import SessionFacts
+from domain.ports import NotifierUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,9 @@ class LogNotifier:
     """Writes what it would have sent to the log (no SMTP server configured)."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str | None, str]] = []
+        # The last few notices, for a person (or a test) to look at; bounded, as this is
+        # the default notifier of a long-running process.
+        self.sent: deque[tuple[str | None, str]] = deque(maxlen=100)
 
     def payment_failed(self, facts: SessionFacts) -> None:
         subject, _ = _failure_text(facts)
@@ -57,8 +61,11 @@ class SmtpNotifier:
         message["From"], message["To"], message["Subject"] = self.sender, facts.customer_email, subject
         message.set_content(body)
         smtp_class = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
-        with smtp_class(self.host, self.port, timeout=10) as smtp:
-            if self.user:
-                smtp.login(self.user, self.password)
-            smtp.send_message(message)
+        try:
+            with smtp_class(self.host, self.port, timeout=10) as smtp:
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as down:
+            raise NotifierUnavailable(f"mail server {self.host}:{self.port}: {down}") from down
         log.info("told %s that the payment of %s failed", facts.customer_email, facts.session_id)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.ports import StripeUnavailable
+from domain.ports import NotifierUnavailable, StripeUnavailable
 from domain.processing import BatchProcessor
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class Follower:
             self._wake.clear()
             try:
                 caught_up = self.catch_up()
-            except StripeUnavailable as outage:  # expected now and then: no traceback
+            except (StripeUnavailable, NotifierUnavailable) as outage:  # now and then: no traceback
                 self.last_error = str(outage)
                 self._position = None
                 log.warning("%s paused, %s; retrying in %.1f s", self.name, outage, backoff)

@@ -9,7 +9,17 @@ from typing import Any
 import stripe
 
 from adapters.stripe_webhook import RejectedWebhook, session_facts
-from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable, UnknownAtStripe
+from domain.ports import (
+    CheckoutSnapshot,
+    LineItem,
+    StripeRefused,
+    StripeUnavailable,
+    UnknownAtStripe,
+)
+
+# Stripe answers in well under a second; a call that hangs must not hold a customer's
+# page (or a worker thread) for the SDK's default 80 s.
+TIMEOUT_SECONDS = 10.0
 
 # Transient by nature: the same call may succeed later.
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
@@ -44,12 +54,12 @@ class StripeGateway:
             max_network_retries=max_network_retries,
             # httpx: one thread-safe pool of kept-alive connections, proxy settings read
             # once; measured about 15% less CPU per call than the default requests client.
-            http_client=stripe.HTTPXClient(allow_sync_methods=True),
+            http_client=stripe.HTTPXClient(allow_sync_methods=True, timeout=TIMEOUT_SECONDS),
         )
 
     def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
         """The session with every line item (the list is paginated past its first page)."""
-        with _translated_errors():
+        with _translated_errors(refusals=True):
             session = self.client.v1.checkout.sessions.retrieve(
                 session_id, params={"expand": ["line_items"]}
             )
@@ -125,13 +135,25 @@ def _line_item(item: dict[str, Any]) -> LineItem:
 
 
 class _translated_errors:
-    """Stripe's exceptions -> the domain's (resource_missing, transient)."""
+    """Stripe's exceptions -> the domain's: not found, unavailable (transient, or a key
+    Stripe will not take: both wait for someone or something to change), and, with
+    ``refusals``, any other 4xx as :class:`StripeRefused`."""
+
+    def __init__(self, *, refusals: bool = False) -> None:
+        self.refusals = refusals
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
+        if not isinstance(error, stripe.StripeError):
+            return
+        message = str(error.user_message or error)
         if isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing":
-            raise UnknownAtStripe(str(error.user_message or error)) from None
+            raise UnknownAtStripe(message) from None
         if isinstance(error, _TRANSIENT):
-            raise StripeUnavailable(str(error.user_message or error)) from None
+            raise StripeUnavailable(message) from None
+        if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+            raise StripeUnavailable(f"Stripe refused the API key: {message}") from None
+        if self.refusals:
+            raise StripeRefused(f"{type(error).__name__}: {message}") from None

@@ -17,6 +17,7 @@ import stripe
 from domain.facts import SESSION_EVENT_TYPES, SessionFacts, StripeEvent
 
 TOLERANCE_SECONDS = 300
+MAX_CREATED = 253402300800  # 10000-01-01: past it a timestamp is not a date
 
 
 class RejectedWebhook(Exception):
@@ -74,8 +75,8 @@ def translate(data: Any, payload: str) -> StripeEvent:
         raise RejectedWebhook("event has no string 'id'")
     if not isinstance(event_type, str) or not event_type:
         raise RejectedWebhook("event has no string 'type'")
-    if not isinstance(created, int) or isinstance(created, bool) or created < 0:
-        raise RejectedWebhook("event has no integer 'created'")
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < MAX_CREATED:
+        raise RejectedWebhook("event has no integer 'created' (Unix seconds)")
     container = data.get("data")
     obj = container.get("object") if isinstance(container, dict) else None
     if not isinstance(obj, dict):

@@ -115,7 +115,7 @@ def fulfill(
 
     from domain.errors import SessionNotFound
     from domain.fulfillment import FulfillerFailed
-    from domain.ports import StripeUnavailable, UnknownAtStripe
+    from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
     services = _services(needs_stripe=True)
     try:
@@ -123,7 +123,7 @@ def fulfill(
             session_id, actor=f"cli:{getpass.getuser()}", reason=reason)
     except (SessionNotFound, UnknownAtStripe) as missing:
         fail(str(missing), code=1)
-    except (StripeUnavailable, FulfillerFailed) as error:
+    except (StripeUnavailable, StripeRefused, FulfillerFailed) as error:
         fail(str(error), code=1)
     finally:
         services.stop()

@@ -26,7 +26,7 @@ from starlette.templating import Jinja2Templates
 from adapters.stripe_gateway import CatalogPrice
 from api.system import Services
 from domain.fulfillment import FulfillerFailed, Outcome
-from domain.ports import StripeUnavailable, UnknownAtStripe
+from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,9 @@ async def success(request: Request) -> Response:
     services: Services = request.app.state.services
     try:
         outcome = await run_in_threadpool(
-            services.fulfillment.fulfill_checkout, session_id, "success_page"
+            # A customer is waiting: no patient retries, a prompt answer instead.
+            lambda: services.fulfillment.fulfill_checkout(session_id, "success_page",
+                                                          patient=False)
         )
     except UnknownAtStripe:
         return _error_page(request, 404, "Unknown checkout session",
@@ -202,7 +204,7 @@ async def success(request: Request) -> Response:
         return _error_page(request, 503, "We could not confirm your order yet",
                            "Your payment is safe: we will fulfil it as soon as Stripe tells us. "
                            "Please reload this page in a minute.")
-    except stripe.StripeError as error:
+    except (stripe.StripeError, StripeRefused) as error:
         log.error("success page for %s: Stripe refused: %s", session_id, error)
         return _error_page(request, 502, "We could not confirm your order yet",
                            "Stripe refused our request; the shop's staff has been told.")

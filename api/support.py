@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,7 +15,7 @@ from api.staff import SESSION_ID, staff_name
 from api.system import Services
 from domain.errors import SessionNotFound
 from domain.fulfillment import FulfillerFailed
-from domain.ports import StripeUnavailable, UnknownAtStripe
+from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 MAX_REASON = 1000
 MAX_BODY = 16 * 1024
@@ -43,6 +43,8 @@ async def fulfill_session(request: Request) -> Response:
         error = None
     except (SessionNotFound, UnknownAtStripe) as missing:
         raise HTTPException(404, str(missing)) from None
+    except StripeRefused as refused:
+        raise HTTPException(502, f"Stripe refused: {refused}") from None
     except StripeUnavailable as unavailable:
         raise HTTPException(503, f"Stripe unavailable; nothing fulfilled, try again: {unavailable}"
                             ) from None
@@ -67,8 +69,8 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError:
+        body = orjson.loads(raw)  # bounded nesting: no RecursionError on hostile input
+    except orjson.JSONDecodeError:
         raise HTTPException(400, "body must be JSON, e.g. {\"reason\": \"...\"}") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "body must be a JSON object, e.g. {\"reason\": \"...\"}")

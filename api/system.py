@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from adapters.fulfillers import load_fulfiller
 from adapters.group_commit import GroupCommitter
+from adapters.lease import Lease
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower
@@ -15,13 +17,14 @@ from adapters.stripe_webhook import WebhookVerifier
 from api.settings import Settings
 from domain.facts import StripeEvent
 from domain.fulfillment import FulfillmentService
-from domain.fulfillment_process import FulfillmentProcess
+from domain.fulfillment_process import CustomerNotices, FulfillmentProcess
 from domain.inbox import Inbox
 from domain.ledger import Ledger
 from domain.ports import Notifier
 from domain.support import Support
 
 log = logging.getLogger(__name__)
+LEASE_RETRY_SECONDS = 2.0
 
 
 @dataclass
@@ -40,10 +43,17 @@ class Services:
     support: Support
     support_follower: Follower
     metrics: Metrics
+    notices_follower: Follower
+    lease: Lease = field(init=False)
+    _stopping: threading.Event = field(init=False, default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.lease = Lease(self.settings.store)
 
     @property
     def followers(self) -> tuple[Follower, ...]:
-        return (self.ledger_follower, self.fulfillment_follower, self.support_follower)
+        return (self.ledger_follower, self.fulfillment_follower, self.notices_follower,
+                self.support_follower)
 
     def start(self, *, follow: bool = True) -> None:
         """Start the followers: each first catches up with what was recorded before this
@@ -51,11 +61,32 @@ class Services:
         shutdown).
 
         With ``follow=False`` the process only ingests and answers queries; a worker
-        process (``checkout-ledger worker``) does the following.
+        process (``checkout-ledger worker``) does the following. Only the holder of the
+        store's lease follows: another process stands by until it can take the lease.
         """
         if follow:
-            for follower in self.followers:
-                follower.start()
+            self._standby = threading.Thread(target=self._follow_when_leased,
+                                             name="lease-standby", daemon=True)
+            self._standby.start()
+
+    def _follow_when_leased(self) -> None:
+        waiting = False
+        while not self._stopping.is_set():
+            try:
+                if self.lease.acquire():
+                    break
+            except Exception as error:  # the store is not there yet: keep asking
+                log.warning("cannot ask for the follower lease yet: %s", error)
+            if not waiting:
+                log.warning("another process follows this store; standing by")
+                waiting = True
+            self._stopping.wait(LEASE_RETRY_SECONDS)
+        else:
+            return
+        if waiting:
+            log.info("took over the follower lease")
+        for follower in self.followers:
+            follower.start()
 
     def settle(self) -> None:
         """Process everything recorded so far, in this thread (tests, CLI)."""
@@ -63,9 +94,12 @@ class Services:
             follower.catch_up()
 
     def stop(self) -> None:
+        self._stopping.set()
         for follower in self.followers:
             follower.stop()
-        for app in (self.support, self.fulfillment_follower.processor, self.ledger, self.inbox):
+        self.lease.release()
+        for app in (self.support, self.notices_follower.processor,
+                    self.fulfillment_follower.processor, self.ledger, self.inbox):
             app.close()
 
 
@@ -90,6 +124,10 @@ def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
                                                              create_table=settings.create_tables))
     process.service = fulfillment
     fulfillment_follower = Follower(ledger, process, batch_size=50, poll_interval=poll_interval)
+    notices = CustomerNotices(env=settings.store.env_for(CustomerNotices.name,
+                                                         create_table=settings.create_tables))
+    notices.service = fulfillment
+    notices_follower = Follower(ledger, notices, poll_interval=poll_interval)
     support = Support(env=settings.store.env_for(Support.name,
                                                  create_table=settings.create_tables))
     support.ledger = ledger
@@ -97,6 +135,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
 
     def ledger_grew(count: int) -> None:
         fulfillment_follower.prompt(count)
+        notices_follower.prompt(count)
         support_follower.prompt(count)
 
     ledger_follower = Follower(inbox, ledger, poll_interval=poll_interval,
@@ -106,4 +145,5 @@ def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
     )
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     return Services(settings, inbox, ledger, stripe, fulfillment, ledger_follower,
-                    fulfillment_follower, committer, verifier, support, support_follower, metrics)
+                    fulfillment_follower, committer, verifier, support, support_follower, metrics,
+                    notices_follower)

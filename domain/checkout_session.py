@@ -190,10 +190,15 @@ class CheckoutSession(Aggregate):
         )
         return True
 
-    def record_fulfillment_failure(self, error: str, trigger: str, actor: str | None = None) -> None:
+    def record_fulfillment_failure(self, error: str, trigger: str, actor: str | None = None) -> bool:
+        """Record a failed attempt; False (nothing recorded) once the session is fulfilled:
+        a late failure from a losing race must not reopen a fulfilled session."""
+        if self.fulfilled is not None:
+            return False
         attempts = (self.fulfillment_failure or {}).get("attempts", 0) + 1
         self.trigger_event(self.FulfillmentFailed, session_id=self.session_id, error=error,
                            attempts=attempts, trigger=trigger, actor=actor)
+        return True
 
     def record_notification(self, reason: str) -> bool:
         """Record that the customer was told ``reason``; False if they already were."""

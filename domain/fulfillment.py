@@ -28,6 +28,7 @@ from domain.ports import (
     Fulfiller,
     LineItem,
     Notifier,
+    NotifierUnavailable,
     StripeGateway,
     StripeUnavailable,
 )
@@ -94,31 +95,33 @@ class FulfillmentService:
         self._locks = [threading.Lock() for _ in range(64)]
 
     def fulfill_checkout(
-        self, session_id: str, trigger: str, actor: str | None = None
+        self, session_id: str, trigger: str, actor: str | None = None, *, patient: bool = True
     ) -> Outcome:
         """Fulfil the session if it is paid and not yet fulfilled; say where it stands.
 
         Raises :class:`~domain.ports.UnknownAtStripe` for a session Stripe does not know,
         :class:`~domain.ports.StripeUnavailable` when Stripe stayed unreachable through
         every retry (nothing is recorded: an outage is not the session's failure, and the
-        caller tries again later), and :class:`FulfillerFailed` when the merchant's
-        fulfiller raised (recorded on the session first, so support sees it).
+        caller tries again later), :class:`~domain.ports.StripeRefused` for any other
+        refusal, and :class:`FulfillerFailed` when the merchant's fulfiller raised
+        (recorded on the session first, so support sees it). ``patient=False`` (a customer
+        waiting on the page) skips the retries with backoff.
         """
         with self._locks[hash(session_id) % len(self._locks)]:
-            ready = self.prepare(session_id, trigger, actor)
+            ready = self.prepare(session_id, trigger, actor, patient=patient)
             if isinstance(ready, Outcome):
                 return ready
             return self._record(ready.snapshot, ready.granted, trigger, actor, ready.known)
 
-    def prepare(self, session_id: str, trigger: str, actor: str | None = None
-                ) -> Outcome | Prepared:
+    def prepare(self, session_id: str, trigger: str, actor: str | None = None, *,
+                patient: bool = True) -> Outcome | Prepared:
         """Every step of :meth:`fulfill_checkout` but the record: where the session stands
         if there is nothing to fulfil, else what the fulfiller granted (to be recorded by
         :meth:`record_all`). Raises what :meth:`fulfill_checkout` raises."""
         known = self.ledger.find(session_id)
         if known is not None and known.fulfilled is not None:
             return Outcome("fulfilled", known.latest_facts(), session=known)
-        snapshot = self._retrieve(session_id)
+        snapshot = self._retrieve(session_id, self.retry_delays if patient else ())
         facts = snapshot.facts
         status = _standing(facts, known)
         if status != "payable":
@@ -129,7 +132,10 @@ class FulfillmentService:
         except Exception as error:  # the merchant's code may raise anything: record it
             message = f"{type(error).__name__}: {error}"
             log.warning("the fulfiller failed for %s: %s", session_id, message)
-            self.record_failure(session_id, message, trigger, actor)
+            if not self.record_failure(session_id, message, trigger, actor):
+                won = self.ledger.find(session_id)  # another trigger fulfilled it meanwhile
+                if won is not None and won.fulfilled is not None:
+                    return Outcome("fulfilled", won.latest_facts(), session=won)
             raise FulfillerFailed(session_id, message) from error
         return Prepared(snapshot, list(granted), known)
 
@@ -170,7 +176,9 @@ class FulfillmentService:
 
     def notify_payment_failed(self, session_id: str) -> bool:
         """Tell the customer their delayed payment failed, once; False if already told (or
-        if the notifier failed: support lists the failed payment either way)."""
+        if the notifier refused for good: support lists the failed payment either way).
+        Raises :class:`~domain.ports.NotifierUnavailable` when the channel is down, so the
+        caller tries again later rather than the customer never hearing of it."""
         session = self.ledger.session(session_id)
         if session.state["payment_outcome"] != "failed" or "async_payment_failed" in session.notified:
             return False
@@ -178,8 +186,9 @@ class FulfillmentService:
         assert facts is not None
         try:
             self.notifier.payment_failed(facts)
-        except Exception:  # a mail server that is down must not stall every fulfillment
-            # Not recorded as told; the failure stays listed for support either way.
+        except NotifierUnavailable:
+            raise  # the mail server is down: the caller tries again later
+        except Exception:  # refused for good (a bad address): support lists the case anyway
             log.exception("telling the customer of %s about the failed payment failed", session_id)
             return False
 
@@ -194,8 +203,8 @@ class FulfillmentService:
 
     # Steps -----------------------------------------------------------------------------
 
-    def _retrieve(self, session_id: str) -> CheckoutSnapshot:
-        for tries, delay in enumerate((*self.retry_delays, None), start=1):
+    def _retrieve(self, session_id: str, delays: tuple[float, ...]) -> CheckoutSnapshot:
+        for tries, delay in enumerate((*delays, None), start=1):
             try:
                 return self.stripe.retrieve_checkout(session_id)
             except StripeUnavailable as error:
@@ -228,15 +237,20 @@ class FulfillmentService:
         raise RuntimeError(f"could not record the fulfillment of {session_id}")
 
     def record_failure(self, session_id: str, error: str, trigger: str,
-                       actor: str | None = None) -> None:
-        """Record a failed fulfillment attempt on the session (support lists these)."""
-        def change() -> None:
+                       actor: str | None = None) -> bool:
+        """Record a failed fulfillment attempt on the session (support lists these);
+        False when the session was fulfilled meanwhile, so nothing failed after all."""
+        def change() -> bool:
             session = self.ledger.load_or_open(session_id)
-            session.record_fulfillment_failure(error, trigger, actor)
+            if not session.record_fulfillment_failure(error, trigger, actor):
+                return False  # fulfilled meanwhile (another trigger won): nothing failed
             self.ledger.save(session)
+            return True
 
-        self.ledger.retrying(change)
-        self.observe("failed", trigger, 1)
+        recorded = self.ledger.retrying(change)
+        if recorded:
+            self.observe("failed", trigger, 1)
+        return recorded
 
 
 def _standing(facts: SessionFacts, known: CheckoutSession | None) -> str:

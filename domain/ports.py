@@ -46,6 +46,15 @@ class UnknownAtStripe(Exception):
     """Stripe does not know the object (``resource_missing``)."""
 
 
+class StripeRefused(Exception):
+    """Stripe refused the request for this object (a 4xx other than not found): trying
+    again will not help; a person has to look."""
+
+
+class NotifierUnavailable(Exception):
+    """The channel to the customer (e.g. the mail server) is down; try again later."""
+
+
 class StripeGateway(Protocol):
     def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
         """The session with all its line items (auto-paginated)."""

@@ -135,7 +135,7 @@ def test_a_failed_bank_debit_is_recorded_told_to_the_customer_once_and_listed_fo
 
     assert outcome.status == "failed"
     assert state(service, session_id)["fulfillment"]["status"] == "failed"
-    assert services.fulfillment.notifier.sent == [
+    assert list(services.fulfillment.notifier.sent) == [
         ("ada@example.com", "Your payment did not go through")]
     assert history_types(service, session_id, STAFF) == [
         "Created", "Completed", "AsyncPaymentFailed", "CustomerNotified"]

@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
+from domain.ports import NotifierUnavailable
 from emulator.server import free_port
 from tests.conftest import settle
 from tests.support.purchases import Shop
@@ -71,10 +72,12 @@ def test_a_failed_bank_debit_sends_one_clear_email_to_the_customer(
     assert "try again" in body
 
 
-def test_a_mail_server_that_is_down_does_not_stop_fulfillment(
+def test_a_mail_server_that_is_down_holds_the_notice_not_fulfillment_and_sends_it_later(
     make_service: Callable[..., TestClient], shop: Shop
 ) -> None:
-    service = make_service(SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
+    port = free_port()
+    service = make_service(SMTP_URL=f"smtp://127.0.0.1:{port}")
+    services = service.app.state.services  # type: ignore[attr-defined]
     failed, paid = shop.session(), shop.session()
     shop.pay_by_bank(failed, succeeds=False)
     shop.settle(failed)
@@ -82,8 +85,21 @@ def test_a_mail_server_that_is_down_does_not_stop_fulfillment(
     shop.deliver(service, failed, "checkout.session.async_payment_failed")
     shop.deliver(service, paid, "checkout.session.completed")
 
-    settle(service, fulfil=True)
+    settle(service)  # the ledger only
+    services.fulfillment_follower.catch_up()
+    with pytest.raises(NotifierUnavailable):
+        services.notices_follower.catch_up()
+    told_while_down = list(services.ledger.session(failed).notified)
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        services.notices_follower.catch_up()
+        services.notices_follower.catch_up()  # once only, however often it runs
+    finally:
+        controller.stop()
 
-    ledger = service.app.state.services.ledger  # type: ignore[attr-defined]
-    assert ledger.session(paid).fulfillment_status == "fulfilled"
-    assert ledger.session(failed).notified == []
+    assert services.ledger.session(paid).fulfillment_status == "fulfilled"
+    assert told_while_down == []
+    assert services.ledger.session(failed).notified == ["async_payment_failed"]
+    assert len(mailbox.messages) == 1
