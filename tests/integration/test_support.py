@@ -170,7 +170,8 @@ def test_a_malformed_session_id_is_answered_400(service: TestClient, path: str) 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"why"', b'{"reason": 42}',
                                   b'{"reason": "ok", "force": true}',
-                                  b'{"reason": "' + b"x" * 1001 + b'"}'])
+                                  b'{"reason": "' + b"x" * 1001 + b'"}',
+                                  b"[" * 5000 + b"]" * 5000])
 def test_a_malformed_body_is_answered_400(service: TestClient, shop: Shop, body: bytes) -> None:
     session_id = shop.session()
 

@@ -103,6 +103,9 @@ BAD_BODIES = {
          "data": {"object": {"id": "cs_test_x", "object": "checkout.session", "mode": "payment",
                              "amount_total": "25.00"}}}).encode(),
     "invalid utf-8": b'{"id": "\xff"}',
+    "created past year 9999": json.dumps(
+        {"id": "evt_2c", "type": "x", "created": 10**13, "data": {"object": {}}}).encode(),
+    "deeply nested": b"[" * 5000 + b"]" * 5000,
 }
 
 

@@ -159,3 +159,20 @@ def test_all_orders_of_a_full_lifecycle_agree_exhaustively() -> None:
     states = {repr(sorted(replay(*p).state.items())) for p in itertools.permutations(lifecycle)}
 
     assert len(states) == 1
+
+
+def test_a_failure_after_the_session_was_fulfilled_is_not_recorded() -> None:
+    from domain.ports import CheckoutSnapshot, LineItem
+
+    session = replay(stripe_event(COMPLETED, "evt_1", payment_status="paid"))
+    facts = session.latest_facts()
+    assert facts is not None
+    session.record_fulfillment(CheckoutSnapshot(facts, (LineItem("p", 1, "Mug", 5, "usd"),)),
+                               ["1 x Mug"], "webhook")
+    version = session.version
+
+    recorded = session.record_fulfillment_failure("timeout", "success_page")
+
+    assert recorded is False
+    assert session.version == version
+    assert session.fulfillment_status == "fulfilled"
