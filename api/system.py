@@ -123,7 +123,9 @@ def build(settings: Settings, *, poll_interval: float = 1.0) -> Services:
     process = FulfillmentProcess(env=settings.store.env_for(FulfillmentProcess.name,
                                                              create_table=settings.create_tables))
     process.service = fulfillment
-    fulfillment_follower = Follower(ledger, process, batch_size=50, poll_interval=poll_interval)
+    # Small batches: a session waits for its whole batch to be fulfilled before its
+    # Fulfilled is recorded (measured: 16 gives a lower lag p99 than 50 at 200/s).
+    fulfillment_follower = Follower(ledger, process, batch_size=16, poll_interval=poll_interval)
     notices = CustomerNotices(env=settings.store.env_for(CustomerNotices.name,
                                                          create_table=settings.create_tables))
     notices.service = fulfillment

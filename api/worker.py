@@ -19,7 +19,7 @@ from api.settings import Settings
 from api.system import build
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.025  # how long a worker may miss an event written by another process
 
 
 def run_worker(settings: Settings) -> None:
