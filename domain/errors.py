@@ -13,7 +13,3 @@ class SessionNotFound(LedgerError):
     def __init__(self, session_id: str, detail: str = "") -> None:
         super().__init__(f"checkout session {session_id} not found{detail}")
         self.session_id = session_id
-
-
-class StoreUnavailable(LedgerError):
-    """The event store did not answer; nothing was recorded."""
