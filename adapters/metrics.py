@@ -52,6 +52,11 @@ class Metrics:
             "Cases in /support/failures, by kind", ["kind"],
             registry=self.registry, multiprocess_mode="mostrecent",
         )
+        self.parked = Counter(
+            "checkout_ledger_events_parked_total",
+            "Stored events a follower could not apply and parked for support, by type",
+            ["type"], registry=self.registry,
+        )
         self._outcomes: dict[tuple[str, str], Any] = {}
 
     def webhook(self, event_type: str, outcome: str) -> None:

@@ -8,7 +8,7 @@ from collections import deque
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from domain.facts import SessionFacts
+from domain.model.facts import SessionFacts
 from domain.ports import NotifierUnavailable
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
+from domain.apps.processing import BatchProcessor, Unreadable
 from domain.ports import NotifierUnavailable, StripeUnavailable
-from domain.processing import BatchProcessor
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class Follower:
         )
         if not notifications:
             return 0
-        batch = [(n.id, self.upstream.mapper.to_domain_event(n)) for n in notifications]
+        batch = [(n.id, self._read(n)) for n in notifications]
         try:
             new_events = self.processor.process_batch(self.upstream.name, batch)
         except IntegrityError:
@@ -90,6 +92,17 @@ class Follower:
         if new_events and self.on_processed is not None:
             self.on_processed(new_events)
         return len(batch)
+
+    def _read(self, notification: Any) -> Any:
+        """The upstream event, or :class:`Unreadable` in its place (parked downstream,
+        so one record that cannot be read never stops the ones after it)."""
+        try:
+            return self.upstream.mapper.to_domain_event(notification)
+        except Exception as error:
+            log.error("%s: stored event %s v%d cannot be read: %s", self.name,
+                      notification.originator_id, notification.originator_version, error)
+            return Unreadable(notification.originator_id, notification.originator_version,
+                              f"{type(error).__name__}: {error}", *_stripe_ids(notification))
 
     # Thread ----------------------------------------------------------------------------
 
@@ -127,3 +140,16 @@ class Follower:
                 self.last_error = None
                 backoff = self.poll_interval
             self._wake.wait(self.poll_interval)
+
+
+def _stripe_ids(notification: Any) -> tuple[str | None, str | None]:
+    """The Stripe event id and type of an unreadable inbox record, if its JSON says."""
+    try:
+        state = orjson.loads(notification.state)
+    except (orjson.JSONDecodeError, TypeError):
+        return None, None
+    if not isinstance(state, dict):
+        return None, None
+    event_id, event_type = state.get("stripe_event_id"), state.get("type")
+    return (event_id if isinstance(event_id, str) else None,
+            event_type if isinstance(event_type, str) else None)

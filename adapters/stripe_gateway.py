@@ -8,7 +8,7 @@ from typing import Any
 
 import stripe
 
-from adapters.stripe_webhook import RejectedWebhook, session_facts
+from adapters.stripe_objects import UnreadableObject, session_facts
 from domain.ports import (
     CheckoutSnapshot,
     LineItem,
@@ -72,7 +72,7 @@ class StripeGateway:
                 items = [item.to_dict() for item in (items_page.data if items_page else [])]
         try:
             facts = session_facts(data)
-        except RejectedWebhook as error:
+        except UnreadableObject as error:
             raise StripeUnavailable(f"unexpected session from Stripe: {error}") from None
         return CheckoutSnapshot(facts=facts, line_items=tuple(_line_item(i) for i in items))
 

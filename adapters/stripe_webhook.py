@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 import stripe
 
-from domain.facts import SESSION_EVENT_TYPES, SessionFacts, StripeEvent
+from adapters.stripe_events import HANDLED, Handled
+from domain.model.facts import StripeEvent
 
 TOLERANCE_SECONDS = 300
 MAX_CREATED = 253402300800  # 10000-01-01: past it a timestamp is not a date
@@ -67,7 +68,8 @@ def _explain(message: str) -> str:
 
 
 def translate(data: Any, payload: str) -> StripeEvent:
-    """Check the shape of a Stripe event and keep what the domain needs."""
+    """Check the envelope of a Stripe event (and, for the types the service applies, that
+    it is about the right kind of object); what the object says is the ledger's to read."""
     if not isinstance(data, dict):
         raise RejectedWebhook("body is not a JSON object")
     event_id, event_type, created = data.get("id"), data.get("type"), data.get("created")
@@ -82,7 +84,9 @@ def translate(data: Any, payload: str) -> StripeEvent:
     if not isinstance(obj, dict):
         raise RejectedWebhook("event has no object 'data.object'")
     object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    session = session_facts(obj) if event_type in SESSION_EVENT_TYPES else None
+    handled = HANDLED.get(event_type)
+    if handled is not None:
+        _check_object(handled, obj, object_id)
     return StripeEvent(
         id=event_id,
         type=event_type,
@@ -90,61 +94,13 @@ def translate(data: Any, payload: str) -> StripeEvent:
         livemode=data.get("livemode") is True,
         object_id=object_id,
         payload=payload,
-        session=session,
     )
 
 
-def session_facts(obj: dict[str, Any]) -> SessionFacts:
-    """The facts of a ``checkout.session`` object (from a webhook or the API)."""
-    session_id = obj.get("id")
-    if obj.get("object") != "checkout.session" or not isinstance(session_id, str) \
-            or not session_id.startswith("cs_"):
-        raise RejectedWebhook("data.object is not a checkout.session with a cs_ id")
-    mode = obj.get("mode")
-    if mode not in ("payment", "setup", "subscription"):
-        raise RejectedWebhook("checkout.session has no valid 'mode'")
-    metadata = obj.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise RejectedWebhook("checkout.session 'metadata' is not an object")
-    return SessionFacts(
-        session_id=session_id,
-        mode=mode,
-        status=_text(obj, "status"),
-        payment_status=_text(obj, "payment_status"),
-        customer=_id_of(obj.get("customer")),
-        customer_email=_text(obj, "customer_email")
-        or _text(obj.get("customer_details") or {}, "email"),
-        amount_subtotal=_cents(obj, "amount_subtotal"),
-        amount_total=_cents(obj, "amount_total"),
-        currency=_text(obj, "currency"),
-        payment_intent=_id_of(obj.get("payment_intent")),
-        setup_intent=_id_of(obj.get("setup_intent")),
-        subscription=_id_of(obj.get("subscription")),
-        client_reference_id=_text(obj, "client_reference_id"),
-        metadata={str(k): str(v) for k, v in metadata.items()},
-    )
-
-
-def _text(obj: dict[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _cents(obj: dict[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise RejectedWebhook(f"checkout.session '{key}' is not an integer amount")
-    return value
-
-
-def _id_of(value: Any) -> str | None:
-    """Stripe sends a related object as its id, or expanded as an object."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return value["id"]
-    return None
-
-
+def _check_object(handled: Handled, obj: dict[str, Any], object_id: str | None) -> None:
+    if obj.get("object") != handled.object or not (object_id or "").startswith(handled.id_prefix):
+        raise RejectedWebhook(f"data.object is not a {handled.object} with a "
+                              f"{handled.id_prefix} id")
+    for name in handled.required:
+        if not isinstance(obj.get(name), str):
+            raise RejectedWebhook(f"{handled.object} has no valid '{name}'")

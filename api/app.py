@@ -23,7 +23,7 @@ from api.openapi import openapi
 from api.settings import Settings
 from api.system import Services, build
 from api.webhook import WebhookEndpoint
-from domain.support import FAILURE_KINDS
+from domain.apps.support import FAILURE_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _measure_backlog(services: Services) -> None:
         metrics.lag.labels(follower.processor.name.lower()).set(follower.lag())
     counts: dict[str, int] = {}
     for case in services.support.failures():
-        counts[case["kind"]] = counts.get(case["kind"], 0) + 1
+        counts[case.kind] = counts.get(case.kind, 0) + 1
     for kind in {*counts, *FAILURE_KINDS}:
         metrics.open_failures.labels(kind).set(counts.get(kind, 0))
 

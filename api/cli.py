@@ -100,7 +100,9 @@ def failures() -> None:
     """Print what needs a person, oldest first (JSON)."""
     services = _services()
     try:
-        _print({"failures": services.support.failures()})
+        from api.views import case_view
+
+        _print({"failures": [case_view(case) for case in services.support.failures()]})
     finally:
         services.stop()
 
@@ -113,8 +115,8 @@ def fulfill(
     """Run a session's fulfillment again (never twice), recorded under your user name."""
     import getpass
 
+    from domain.apps.fulfill_checkout import FulfillerFailed
     from domain.errors import SessionNotFound
-    from domain.fulfillment import FulfillerFailed
     from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
     services = _services(needs_stripe=True)
@@ -150,7 +152,7 @@ def _services(*, needs_stripe: bool = False) -> Any:
 
 
 def _ledger() -> Any:
-    from domain.ledger import Ledger
+    from domain.apps.ledger import Ledger
 
     settings = load_settings(serving=False)
     settings.store.prepare()

@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from adapters.stripe_gateway import CatalogPrice
 from api.system import Services
-from domain.fulfillment import FulfillerFailed, Outcome
+from domain.apps.fulfill_checkout import FulfillerFailed, Outcome
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 log = logging.getLogger(__name__)
@@ -244,9 +244,9 @@ _WORDING = {
 
 def _receipt(session_id: str, outcome: Outcome) -> dict[str, Any]:
     """The success page's context, from the fulfillment's outcome."""
-    fulfilled = outcome.session.fulfilled if outcome.session is not None else None
+    fulfilled = outcome.fulfillment.record if outcome.fulfillment is not None else None
     if fulfilled:
-        items = list(fulfilled["line_items"])
+        items = [asdict(item) for item in fulfilled.line_items]
     else:
         items = [{**asdict(item), "granted": None} for item in outcome.line_items]
     facts = outcome.facts
@@ -256,15 +256,15 @@ def _receipt(session_id: str, outcome: Outcome) -> dict[str, Any]:
         "message": message, "items": items,
         "amount_total": facts.amount_total if facts is not None else None,
         "currency": facts.currency if facts is not None else None,
-        "fulfilled_at": _when((fulfilled or {}).get("fulfilled_at")),
+        "fulfilled_at": _when(fulfilled.fulfilled_at if fulfilled else None),
     }
 
 
-def _when(iso: str | None) -> str | None:
+def _when(moment: datetime | None) -> str | None:
     """``2026-11-22T15:47:27.659+00:00`` -> ``2026-11-22 15:47 UTC``."""
-    if not iso:
+    if moment is None:
         return None
-    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

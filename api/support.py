@@ -13,8 +13,9 @@ from starlette.routing import BaseRoute, Route
 
 from api.staff import SESSION_ID, staff_name
 from api.system import Services
+from api.views import case_view, fulfillment_record_view
+from domain.apps.fulfill_checkout import FulfillerFailed
 from domain.errors import SessionNotFound
-from domain.fulfillment import FulfillerFailed
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 MAX_REASON = 1000
@@ -26,7 +27,7 @@ async def get_failures(request: Request) -> Response:
     staff_name(request)
     services: Services = request.app.state.services
     failures = await run_in_threadpool(services.support.failures)
-    return JSONResponse({"failures": failures})
+    return JSONResponse({"failures": [case_view(case) for case in failures]})
 
 
 async def fulfill_session(request: Request) -> Response:
@@ -50,14 +51,14 @@ async def fulfill_session(request: Request) -> Response:
                             ) from None
     except FulfillerFailed as failed:
         outcome, error = None, failed.error
-    session = await run_in_threadpool(services.ledger.session, session_id)
+    fulfillment = await run_in_threadpool(services.fulfillment.fulfillment, session_id)
     return JSONResponse({
         "session": session_id,
         "status": "failed" if outcome is None else outcome.status,
         "newly_fulfilled": outcome is not None and outcome.newly_fulfilled,
         "error": error,
         "actor": actor,
-        "fulfillment": session.fulfillment,
+        "fulfillment": fulfillment_record_view(fulfillment),
     })
 
 

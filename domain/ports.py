@@ -6,29 +6,11 @@ Their real implementations live in ``adapters/``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from domain.facts import SessionFacts
+from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts
 
-
-@dataclass(frozen=True)
-class LineItem:
-    """One line of a Checkout Session, as Stripe lists it."""
-
-    price: str | None
-    quantity: int
-    description: str
-    amount_total: int
-    currency: str
-
-
-@dataclass(frozen=True)
-class CheckoutSnapshot:
-    """A Checkout Session retrieved from Stripe, with every line item."""
-
-    facts: SessionFacts
-    line_items: tuple[LineItem, ...]
+__all__ = ["CheckoutSnapshot", "LineItem"]  # value objects the ports speak in, for adapters
 
 
 @runtime_checkable

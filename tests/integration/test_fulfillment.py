@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 from adapters.notifiers import LogNotifier
 from adapters.stripe_gateway import StripeGateway
 from api.settings import Settings
-from domain.fulfillment import FulfillmentService, Outcome
-from domain.ledger import Ledger
+from domain.apps.fulfill_checkout import FulfillmentService, Outcome
+from domain.apps.ledger import Ledger
 from emulator.server import EmulatorServer
 from tests.conftest import STAFF, settle
 from tests.support import merchant

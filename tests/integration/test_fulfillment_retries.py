@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from adapters.fulfillers import record_grants
 from adapters.notifiers import LogNotifier
 from adapters.stripe_gateway import StripeGateway
-from domain.fulfillment import FulfillmentService
+from domain.apps.fulfill_checkout import FulfillmentService
 from domain.ports import StripeUnavailable
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer, free_port

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from adapters.stores import Store
-from domain.facts import StripeEvent
-from domain.inbox import Inbox
+from domain.apps.inbox import Inbox
+from domain.model.facts import StripeEvent
 from tests.support.webhooks import new_event_id
 
 

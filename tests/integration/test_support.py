@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from adapters.runner import Follower
-from domain.support import Support
+from domain.apps.support import Support
 from tests.conftest import STAFF, settle
 from tests.support import merchant
 from tests.support.purchases import Shop, history_types

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from eventsourcing.domain import Aggregate
 
-from domain.failure_board import FailureBoard
+from domain.model.failure_board import FailureBoard
 
 T0 = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
@@ -27,7 +27,7 @@ def test_a_second_failure_of_the_same_case_updates_it_and_keeps_its_start() -> N
                  last_error="boom again")
 
     [case] = board.open_cases()
-    assert (case["since"], case["attempts"], case["last_error"]) == (
+    assert (case.since, case.attempts, case.last_error) == (
         T0.isoformat(), 2, "boom again")
 
 
@@ -42,7 +42,7 @@ def test_cases_are_listed_oldest_first_and_a_resolved_one_drops_out() -> None:
     resolved = board.resolve("fulfillment_failed", "cs_mended", "fulfilled")
 
     assert resolved
-    assert [c["id"] for c in board.open_cases()] == ["cs_early", "cs_late"]
+    assert [c.id for c in board.open_cases()] == ["cs_early", "cs_late"]
     assert not board.resolve("fulfillment_failed", "cs_mended", "fulfilled")
 
 

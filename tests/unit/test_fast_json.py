@@ -6,14 +6,15 @@ from decimal import Decimal
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
 from adapters.fast_json import Transcoder
-from domain.facts import SessionFacts
+from adapters.transcodings import TRANSCODINGS
+from domain.model.facts import SessionFacts
 from domain.ports import LineItem
-from domain.transcodings import TRANSCODINGS
 
 STATE = {
     "timestamp": datetime(2026, 11, 22, 15, 0, 1, 123456, tzinfo=UTC),
     "facts": SessionFacts(session_id="cs_1", mode="payment", status="complete",
-                          payment_status="paid", amount_total=2500, metadata={"k": "v"}),
+                          payment_status="paid", amount_total=2500,
+                          metadata=(("k", "v"), ("_type_", "x"), ("_data_", "y"))),
     "line_items": [LineItem("price_1", 2, "Sticker pack", 1000, "usd")],
     "nested": {"list": [1, "two", {"three": 3.0}], "none": None, "price": Decimal("9.99")},
     "payload": '{\n  "id": "evt_1",\n  "note": "caf\\u00e9 \\"quoted\\""\n}',
@@ -37,3 +38,29 @@ def test_it_reads_what_the_library_transcoder_wrote_and_the_other_way_round() ->
 
     assert fast.decode(standard.encode(STATE)) == STATE
     assert standard.decode(fast.encode(STATE)) == STATE
+
+
+def test_metadata_that_looks_like_an_encoded_type_comes_back_exactly_as_sent() -> None:
+    hostile = (("_type_", "session_facts"), ("_data_", "{}"))
+    facts = SessionFacts(session_id="cs_1", mode="payment", status="complete",
+                         payment_status="paid", metadata=hostile)
+    fast, standard = with_transcodings(Transcoder()), with_transcodings(JSONTranscoder())
+
+    for transcoder in (fast, standard):
+        assert transcoder.decode(transcoder.encode({"facts": facts})) == {"facts": facts}
+
+
+def test_a_stored_dict_with_an_unknown_type_name_stays_plain_data() -> None:
+    fast = with_transcodings(Transcoder())
+    written = b'{"facts": {"_type_": "x", "_data_": "y"}, "more": {"_type_": ["a"], "_data_": 1}}'
+
+    assert fast.decode(written) == {"facts": {"_type_": "x", "_data_": "y"},
+                                    "more": {"_type_": ["a"], "_data_": 1}}
+
+
+def test_metadata_stored_as_a_dict_before_it_became_pairs_is_still_read() -> None:
+    fast = with_transcodings(Transcoder())
+    written = (b'{"_type_": "session_facts", "_data_": {"session_id": "cs_1", "mode": "payment",'
+               b' "status": null, "payment_status": null, "metadata": {"plan": "pro"}}}')
+
+    assert fast.decode(written).metadata == (("plan", "pro"),)

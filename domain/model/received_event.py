@@ -2,17 +2,19 @@
 
 One aggregate per Stripe event id, so the event store's unique key on
 (originator_id, version) is what makes the log unique by event id, even when two
-deliveries race.
+deliveries race. Only the envelope and the body as Stripe sent it are stored: what the
+body means is read by the ledger when it applies it (and can be read again after a fix).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.facts import SessionFacts, StripeEvent
+from domain.model.facts import StripeEvent
 
 
 def received_event_uuid(stripe_event_id: str) -> UUID:
@@ -29,24 +31,24 @@ class ReceivedEvent(Aggregate):
         livemode: bool
         object_id: str | None
         payload: str
-        session: SessionFacts | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 also stored the session's facts, translated at ingestion."""
+            state.pop("session", None)
 
         def stripe_event(self) -> StripeEvent:
-            return _as_stripe_event(self.stripe_event_id, self.type, self.stripe_created,
-                                    self.livemode, self.object_id, self.payload, self.session)
+            # The stored event names Stripe's id and time apart from the aggregate's own.
+            return StripeEvent(id=self.stripe_event_id, type=self.type,
+                               created=self.stripe_created, livemode=self.livemode,
+                               object_id=self.object_id, payload=self.payload)
 
-    def __init__(
-        self,
-        stripe_event_id: str,
-        type: str,
-        stripe_created: datetime,
-        livemode: bool,
-        object_id: str | None,
-        payload: str,
-        session: SessionFacts | None,
-    ) -> None:
-        self.stripe_event = _as_stripe_event(stripe_event_id, type, stripe_created, livemode,
-                                             object_id, payload, session)
+    def __init__(self, stripe_event_id: str, type: str, stripe_created: datetime,
+                 livemode: bool, object_id: str | None, payload: str) -> None:
+        self.stripe_event = StripeEvent(id=stripe_event_id, type=type, created=stripe_created,
+                                        livemode=livemode, object_id=object_id, payload=payload)
 
     @classmethod
     def receive(cls, event: StripeEvent) -> ReceivedEvent:
@@ -59,13 +61,4 @@ class ReceivedEvent(Aggregate):
             livemode=event.livemode,
             object_id=event.object_id,
             payload=event.payload,
-            session=event.session,
         )
-
-
-def _as_stripe_event(stripe_event_id: str, type: str, stripe_created: datetime, livemode: bool,
-                     object_id: str | None, payload: str, session: SessionFacts | None
-                     ) -> StripeEvent:
-    # The stored event names Stripe's id and time apart from the aggregate's own.
-    return StripeEvent(id=stripe_event_id, type=type, created=stripe_created, livemode=livemode,
-                       object_id=object_id, payload=payload, session=session)

@@ -8,11 +8,10 @@ from threading import Lock
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError
 
-from domain.facts import StripeEvent
-from domain.received_event import ReceivedEvent, received_event_uuid
-from domain.transcodings import TRANSCODINGS
+from domain.model.facts import StripeEvent
+from domain.model.received_event import ReceivedEvent, received_event_uuid
 
 
 class RecentIds:
@@ -43,11 +42,6 @@ class Inbox(Application):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.recent = RecentIds()
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in TRANSCODINGS:
-            transcoder.register(transcoding)
 
     def record(self, events: Sequence[StripeEvent]) -> list[bool]:
         """Record a batch of events in one transaction (group commit).

@@ -9,13 +9,28 @@ state, so its size (and the size of its snapshots) is that of the work left for 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 BOARD_ID: UUID = uuid5(NAMESPACE_URL, "checkout-ledger:support:failure-board")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One open case: what failed, for whom, since when, how often, and the last error."""
+
+    kind: str
+    id: str
+    customer: str | None
+    amount: int | None
+    currency: str | None
+    since: str  # ISO-8601, as recorded
+    attempts: int
+    last_error: str
+    event_type: str | None = None  # for an event_unprocessable case: the Stripe type
 
 
 def case_key(kind: str, case_id: str) -> str:
@@ -27,7 +42,7 @@ class FailureBoard(Aggregate):
     """The open support cases, oldest first."""
 
     def __init__(self) -> None:
-        self.cases: dict[str, dict[str, Any]] = {}
+        self.cases: dict[str, Case] = {}
 
     @staticmethod
     def create_id() -> UUID:
@@ -42,16 +57,16 @@ class FailureBoard(Aggregate):
 
     def report(self, kind: str, case_id: str, *, since: datetime, attempts: int, last_error: str,
                customer: str | None = None, amount: int | None = None,
-               currency: str | None = None) -> None:
+               currency: str | None = None, event_type: str | None = None) -> None:
         """Open the case, or bring an open one up to date with its latest failure."""
         key = case_key(kind, case_id)
         if key not in self.cases:
             self._opened(kind=kind, case_id=case_id, since=since.isoformat(), attempts=attempts,
                          last_error=last_error, customer=customer, amount=amount,
-                         currency=currency)
+                         currency=currency, event_type=event_type)
             return
         case = self.cases[key]
-        if (case["attempts"], case["last_error"]) != (attempts, last_error):
+        if (case.attempts, case.last_error) != (attempts, last_error):
             self._updated(kind=kind, case_id=case_id, attempts=attempts, last_error=last_error)
 
     def resolve(self, kind: str, case_id: str, reason: str) -> bool:
@@ -64,24 +79,23 @@ class FailureBoard(Aggregate):
     def is_open(self, kind: str, case_id: str) -> bool:
         return case_key(kind, case_id) in self.cases
 
-    def open_cases(self) -> list[dict[str, Any]]:
-        """The open cases as the support API lists them, oldest first."""
-        return sorted((dict(case) for case in self.cases.values()),
-                      key=lambda case: (case["since"], case["kind"], case["id"]))
+    def open_cases(self) -> list[Case]:
+        """The open cases, oldest first."""
+        return sorted(self.cases.values(), key=lambda case: (case.since, case.kind, case.id))
 
     # Events (applied again on every replay) ----------------------------------------
 
     @event("CaseOpened")
     def _opened(self, kind: str, case_id: str, since: str, attempts: int, last_error: str,
-                customer: str | None, amount: int | None, currency: str | None) -> None:
-        self.cases[case_key(kind, case_id)] = {
-            "kind": kind, "id": case_id, "customer": customer, "amount": amount,
-            "currency": currency, "since": since, "attempts": attempts, "last_error": last_error,
-        }
+                customer: str | None, amount: int | None, currency: str | None,
+                event_type: str | None = None) -> None:
+        self.cases[case_key(kind, case_id)] = Case(kind, case_id, customer, amount, currency,
+                                                  since, attempts, last_error, event_type)
 
     @event("CaseUpdated")
     def _updated(self, kind: str, case_id: str, attempts: int, last_error: str) -> None:
-        self.cases[case_key(kind, case_id)].update(attempts=attempts, last_error=last_error)
+        key = case_key(kind, case_id)
+        self.cases[key] = replace(self.cases[key], attempts=attempts, last_error=last_error)
 
     @event("CaseClosed")
     def _closed(self, kind: str, case_id: str, reason: str) -> None:

@@ -1,0 +1,69 @@
+"""The notices application: customers whose delayed payment failed are told, once.
+
+It follows the Ledger on its own, so a mail server that is down holds back notices but
+never fulfillment. Each notice is recorded as sent (a
+:class:`~domain.model.customer_notice.CustomerNotice`) as soon as the notifier took it,
+before the next one is sent: when the channel goes down half-way through a batch, the
+batch is tried again later and the customers already told are not told twice. The ledger
+copies each notice into the session's history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import ProcessingEvent, Tracking
+
+from domain.apps.processing import BatchProcessor
+from domain.model.checkout_session import CheckoutSession
+from domain.model.customer_notice import PAYMENT_FAILED, CustomerNotice, notice_uuid
+from domain.ports import Notifier, NotifierUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class CustomerNotices(BatchProcessor):
+    """Tells customers what they must know, once each."""
+
+    name = "Notices"
+
+    def __init__(self, env: dict[str, str] | None = None, *, notifier: Notifier) -> None:
+        super().__init__(env)
+        self.notifier = notifier
+
+    def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
+        """Send and record each notice the batch calls for, then the batch's position.
+        Raises :class:`~domain.ports.NotifierUnavailable` while the channel is down (the
+        position stays, so the follower tries again: no customer goes untold)."""
+        if not batch:
+            return 0
+        sent = 0
+        for _, event in batch:
+            if isinstance(event, CheckoutSession.AsyncPaymentFailed):
+                sent += self._tell_payment_failed(event)
+        self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))
+        return sent
+
+    def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
+        raise NotImplementedError("the notices follower works in batches")
+
+    def _tell_payment_failed(self, event: CheckoutSession.AsyncPaymentFailed) -> int:
+        session_id = event.session_id
+        found = self.current(notice_uuid(session_id, PAYMENT_FAILED))
+        notice = found if isinstance(found, CustomerNotice) else CustomerNotice.of(
+            session_id, PAYMENT_FAILED)
+        if notice.sent:
+            return 0
+        try:
+            self.notifier.payment_failed(event.facts)
+        except NotifierUnavailable:
+            raise  # the mail server is down: the follower tries again later
+        except Exception:  # refused for good (a bad address): support lists the case anyway
+            log.exception("telling the customer of %s about the failed payment failed",
+                          session_id)
+            return 0
+        notice.record_sent(session_id, PAYMENT_FAILED, event.facts.customer_email)
+        self.save(notice)
+        return 1

@@ -1,0 +1,162 @@
+"""Process applications that follow another application's log in batches.
+
+eventsourcing's own followers record one transaction per upstream event; these record a
+whole batch of upstream events in one transaction with the tracking position of its last
+event, which is what lets the ledger keep up with group-committed webhooks. Exactly-once
+still holds: the tracking record and the new events commit together, or neither does.
+
+One event that cannot be processed must not stop the ones after it. When the policy
+raises for an event (anything but an outage, which is retried), the batch is started
+again without it, and the event is handed to :meth:`BatchProcessor.park`, which records
+why in this application's own log. Nothing the failed attempt changed is kept: every
+aggregate is read again for the new attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Tracking,
+)
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, PersistenceError, ProcessRecorder
+
+from domain.ports import BulkEventReader, NotifierUnavailable, StripeUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Errors that say something every event needs is down: retried, never parked.
+OUTAGES = (PersistenceError, StripeUnavailable, NotifierUnavailable)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An upstream record that could not be read back as an event (handed to the policy
+    in its place, so it is parked like any event that cannot be applied)."""
+
+    originator_id: UUID
+    originator_version: int
+    error: str
+    stripe_event_id: str | None = None
+    type: str | None = None
+
+
+class BatchProcessing(ProcessingEvent[Any]):
+    """The outcome of one batch, and what was read ahead for it."""
+
+    def __init__(self, tracking: Tracking | None = None) -> None:
+        super().__init__(tracking)
+        self.prefetched: dict[Any, Aggregate | None] = {}
+
+
+class BatchProcessor(Application):
+    """An application whose new events are decided by the events of an upstream log."""
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def position(self, upstream: str) -> int:
+        """The last upstream notification id this application has processed."""
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder.max_tracking_id(upstream) or 0
+
+    def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
+        """Apply the policy to each (notification id, upstream event) and record the
+        outcome atomically with the position of the last one, parking the events that
+        cannot be applied. Answers how many new events were recorded."""
+        if not batch:
+            return 0
+        parked: dict[int, Exception] = {}
+        while True:
+            processing = BatchProcessing(tracking=Tracking(upstream, batch[-1][0]))
+            self.prefetch([event for n, event in batch if n not in parked], processing)
+            failed = self._apply(batch, parked, processing)
+            if failed is None:
+                break
+            parked[failed[0]] = failed[1]
+        for notification_id, event in batch:
+            if notification_id in parked:
+                self.park(upstream, event, parked[notification_id], processing)
+        self._notify(self._record(processing))
+        return len(processing.events)
+
+    def _apply(self, batch: Sequence[tuple[int, Any]], parked: dict[int, Exception],
+               processing: BatchProcessing) -> tuple[int, Exception] | None:
+        """Run the policy over the batch; the first event it fails on, if any."""
+        for notification_id, event in batch:
+            if notification_id in parked:
+                continue
+            try:
+                if isinstance(event, Unreadable):
+                    raise ValueError(f"unreadable stored event: {event.error}")
+                self.policy(event, processing)
+            except OUTAGES:
+                raise
+            except Exception as error:
+                log.exception("%s cannot process %s #%d; parking it", self.name,
+                              type(event).__name__, notification_id)
+                return notification_id, error
+        return None
+
+    def park(self, upstream: str, event: Any, error: Exception,
+             processing: ProcessingEvent) -> None:
+        """Record that ``event`` could not be processed (override); by default it is only
+        logged (above) and skipped."""
+
+    def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
+        """Load what the batch will need before the policy runs (optional)."""
+
+    def load_many(self, aggregate_ids: Sequence[Any]) -> dict[Any, Aggregate | None] | None:
+        """The aggregates with these ids (None for those never recorded), read in one
+        query when the recorder can; None when it cannot (then load one by one)."""
+        if not isinstance(self.recorder, BulkEventReader):
+            return None
+        stored = self.recorder.select_events_of_many(list(aggregate_ids))
+        found: dict[Any, Aggregate | None] = dict.fromkeys(aggregate_ids)
+        for aggregate_id, records in stored.items():
+            aggregate = None
+            for record in records:
+                event: Any = self.mapper.to_domain_event(record)
+                aggregate = event.mutate(aggregate)
+            found[aggregate_id] = aggregate
+        return found
+
+    def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
+        """Decide what an upstream event means here; collect new events on ``processing``."""
+        raise NotImplementedError
+
+    def current(self, aggregate_id: UUID, processing: ProcessingEvent | None = None
+                ) -> Aggregate | None:
+        """The aggregate as changed earlier in this batch, read ahead, or recorded; None
+        when nothing has been recorded for it."""
+        if processing is not None:
+            pending = processing.aggregates.get(aggregate_id)
+            if isinstance(pending, Aggregate):
+                return pending
+            prefetched = getattr(processing, "prefetched", {})
+            if aggregate_id in prefetched:
+                return prefetched[aggregate_id]
+        try:
+            found: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, Aggregate) else None
+
+
+def retrying(change: Callable[[], T], attempts: int = 5) -> T:
+    """Run a load-decide-save step again when a concurrent writer got there first."""
+    for _ in range(attempts - 1):
+        try:
+            return change()
+        except IntegrityError:
+            continue
+    return change()

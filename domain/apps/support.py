@@ -1,0 +1,96 @@
+"""The Support application: what needs a person, projected from the ledger's log.
+
+It follows the Ledger and keeps the :class:`~domain.model.failure_board.FailureBoard` of
+open cases. Every case is opened and closed from what the ledger's events carry, never
+by asking the ledger back. Answering ``GET /support/failures`` loads that one aggregate
+(from its latest snapshot), never the log. Rebuilding is replaying: drop the Support
+tables and follow from position 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import ProcessingEvent
+
+from domain.apps.processing import BatchProcessor
+from domain.model.checkout_session import CheckoutSession
+from domain.model.failure_board import BOARD_ID, Case, FailureBoard
+from domain.model.parked_event import ParkedEvent
+
+ASYNC_PAYMENT_FAILED = "async_payment_failed"
+FULFILLMENT_FAILED = "fulfillment_failed"
+EVENT_UNPROCESSABLE = "event_unprocessable"
+#: The kinds of case this projection opens today (later features add theirs).
+FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE)
+SNAPSHOT_EVERY = 100  # board events between snapshots: bounds what a query replays
+
+
+class Support(BatchProcessor):
+    """Opens a case for each failure that needs a person; closes it once mended."""
+
+    name = "Support"
+    is_snapshotting_enabled = True
+
+    def failures(self) -> list[Case]:
+        """The open cases, oldest first."""
+        return self._board().open_cases()
+
+    # Following the ledger ------------------------------------------------------------
+
+    def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
+        board = self._board(processing)
+        if isinstance(upstream_event, CheckoutSession.Event):
+            _follow_session(board, upstream_event)
+        elif isinstance(upstream_event, ParkedEvent.Event):
+            _follow_parked(board, upstream_event)
+        processing.collect_events(board)  # also keeps it for the rest of the batch
+
+    def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
+        recorded = super().process_batch(upstream, batch)
+        if recorded:
+            self._snapshot_if_due(recorded)
+        return recorded
+
+    def _board(self, processing: ProcessingEvent | None = None) -> FailureBoard:
+        found = self.current(BOARD_ID, processing)
+        return found if isinstance(found, FailureBoard) else FailureBoard.start()
+
+    def _snapshot_if_due(self, recorded: int) -> None:
+        version = self._board().version
+        if version // SNAPSHOT_EVERY != (version - recorded) // SNAPSHOT_EVERY:
+            self.take_snapshot(BOARD_ID, version=version)
+
+
+def _follow_session(board: FailureBoard, event: CheckoutSession.Event) -> None:
+    session_id = event.session_id
+    if isinstance(event, CheckoutSession.AsyncPaymentFailed):
+        facts = event.facts
+        board.report(ASYNC_PAYMENT_FAILED, session_id, since=event.timestamp, attempts=1,
+                     last_error="the delayed payment failed at the bank",
+                     customer=facts.customer or facts.customer_email,
+                     amount=facts.amount_total, currency=facts.currency)
+    elif isinstance(event, CheckoutSession.FulfillmentFailed):
+        summary = event.summary
+        board.report(FULFILLMENT_FAILED, session_id, since=event.timestamp,
+                     attempts=event.attempts, last_error=event.error,
+                     customer=summary.customer, amount=summary.amount,
+                     currency=summary.currency)
+    elif isinstance(event, CheckoutSession.Fulfilled):
+        board.resolve(FULFILLMENT_FAILED, session_id, "fulfilled")
+        board.resolve(ASYNC_PAYMENT_FAILED, session_id, "fulfilled")
+    elif isinstance(event, CheckoutSession.AsyncPaymentSucceeded):
+        board.resolve(ASYNC_PAYMENT_FAILED, session_id, "payment succeeded")
+    elif isinstance(event, CheckoutSession.Expired):
+        board.resolve(FULFILLMENT_FAILED, session_id, "expired: nothing to fulfil")
+
+
+def _follow_parked(board: FailureBoard, event: ParkedEvent.Event) -> None:
+    if isinstance(event, ParkedEvent.Parked):
+        board.report(EVENT_UNPROCESSABLE, event.stripe_event_id, since=event.timestamp,
+                     attempts=event.attempts, last_error=event.error,
+                     event_type=event.type)
+    elif isinstance(event, ParkedEvent.Reprocessed):
+        board.resolve(EVENT_UNPROCESSABLE, event.stripe_event_id,
+                      f"reprocessed by {event.actor}: {event.outcome}")

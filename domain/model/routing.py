@@ -1,0 +1,44 @@
+"""How a Stripe event type reaches an aggregate: the shape of the one routing table.
+
+The table itself is ``adapters/stripe_events.py`` (it names the translators, which read
+Stripe's JSON). The ledger is given it when built and knows nothing else about Stripe's
+event types: a new type is one row there, plus its translator and aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.model.facts import StripeEvent
+
+
+class StripeRecord(Protocol):
+    """An aggregate that records Stripe events about one Stripe object."""
+
+    @classmethod
+    def id_for(cls, facts: Any) -> UUID:
+        """The aggregate id of the object these facts are about."""
+        ...
+
+    @classmethod
+    def blank(cls, aggregate_id: UUID) -> Any: ...
+
+    def record_stripe_event(self, name: str, event: StripeEvent, facts: Any) -> bool:
+        """Record the event as the aggregate's event ``name``; False if already recorded."""
+        ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """One handled Stripe event type: read its object with ``translate``, record it on
+    ``aggregate`` as its event ``event``."""
+
+    translate: Callable[[StripeEvent], Any]
+    aggregate: type[StripeRecord]
+    event: str
+
+
+Routes = Mapping[str, Route]
