@@ -13,27 +13,19 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from api import pages, staff, support
+from api import health, pages, staff, support
 from api.errors import http_exception
 from api.openapi import openapi
 from api.settings import Settings
-from api.system import Services, build
+from api.system import NO_SEAMS, Seams, Services, build
 from api.webhook import WebhookEndpoint
 from domain.apps.support import FAILURE_KINDS
 
 log = logging.getLogger(__name__)
-
-
-async def healthz(request: Request) -> Response:
-    try:
-        await run_in_threadpool(request.app.state.services.inbox.ping)
-    except PersistenceError as failure:
-        return JSONResponse({"status": "unavailable", "error": str(failure)}, status_code=503)
-    return JSONResponse({"status": "ok"})
 
 
 async def metrics(request: Request) -> Response:
@@ -46,8 +38,12 @@ async def metrics(request: Request) -> Response:
 def _measure_backlog(services: Services) -> None:
     """The gauges read from the store at scrape time (true whichever process works)."""
     metrics = services.metrics
-    for follower in services.followers:
-        metrics.lag.labels(follower.processor.name.lower()).set(follower.lag())
+    lags: dict[str, int] = {}
+    for follower in services.followers:  # a processor's backlog over all its upstream logs
+        name = follower.processor.name.lower()
+        lags[name] = lags.get(name, 0) + follower.lag()
+    for name, lag in lags.items():
+        metrics.lag.labels(name).set(lag)
     counts: dict[str, int] = {}
     for case in services.support.failures():
         counts[case.kind] = counts.get(case.kind, 0) + 1
@@ -78,18 +74,21 @@ async def _method_not_allowed(request: Request) -> Response:
     raise HTTPException(405, "POST only")
 
 
-def create_app(settings: Settings | None = None, *, follow: bool = True) -> IngestFirst:
+def create_app(settings: Settings | None = None, *, follow: bool = True,
+               seams: Seams = NO_SEAMS) -> IngestFirst:
     """Build the service from ``settings`` (read from the environment when omitted).
 
-    ``follow=False`` leaves the background processing to a worker process.
+    ``follow=False`` leaves the background processing to a worker process; ``seams``
+    replace outside collaborators (tests).
     """
     settings = settings or Settings.from_env()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = build(settings)
+        services = build(settings, seams=seams)
         app.state.services = services
         app.state.metrics = services.metrics
+        app.state.progress = health.ProgressWatch(seams.stall_after)
         await run_in_threadpool(lambda: services.start(follow=follow))
         log.info("checkout-ledger ready on %s store", settings.store.kind)
         try:
@@ -99,7 +98,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
 
     routes = [
         Route("/webhook", _method_not_allowed, methods=["GET", "PUT", "PATCH", "DELETE"]),
-        Route("/healthz", healthz),
+        Route("/healthz", health.healthz),
         Route("/metrics", metrics),
         Route("/openapi.json", openapi),
         Route("/sessions/{session_id}", staff.get_session),

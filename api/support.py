@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -94,3 +95,24 @@ routes: list[BaseRoute] = [
     Route("/support/failures", get_failures, methods=["GET"]),
     Route("/support/sessions/{session_id}/fulfill", fulfill_session, methods=["POST"]),
 ]
+
+
+async def reprocess_event(request: Request) -> Response:
+    """Apply a stored Stripe event again (the way back for an ``event_unprocessable``
+    case), recorded with the staff member's name; never applied twice."""
+    actor = staff_name(request)
+    event_id = request.path_params["event_id"]
+    if not EVENT_ID.match(event_id):
+        raise HTTPException(400, f"malformed Stripe event id {event_id!r} (evt_...)")
+    reason = _reason(await _json_object(request))
+    services: Services = request.app.state.services
+    stored = await run_in_threadpool(services.inbox.get, event_id)
+    if stored is None:
+        raise HTTPException(404, f"no stored Stripe event {event_id}")
+    outcome, error = await run_in_threadpool(services.ledger.reprocess, stored, actor, reason)
+    return JSONResponse({"event": event_id, "type": stored.type, "status": outcome,
+                         "error": error, "actor": actor})
+
+
+EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_]{1,250}$")
+routes.append(Route("/support/events/{event_id}/reprocess", reprocess_event, methods=["POST"]))

@@ -53,6 +53,10 @@ class Seams:
     notifier: Notifier | None = None
     sleep: Callable[[float], None] | None = None
     retry_delays: tuple[float, ...] = RETRY_DELAYS
+    stall_after: float = 60.0  # seconds a follower may not advance while work waits
+
+
+NO_SEAMS = Seams()
 
 
 @dataclass
@@ -158,7 +162,7 @@ def create_tables(settings: Settings) -> None:
     build(settings).stop()
 
 
-def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = Seams()
+def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_SEAMS
           ) -> Services:
     """Build (but do not start) the service's parts."""
     settings.store.prepare()

@@ -37,7 +37,7 @@ def test_history_and_state_replay_a_session_from_the_store(tmp_path: Path) -> No
     now = json.loads(run("state", session_id, env=env).stdout)
     then = json.loads(run("state", session_id, "--version", "2", env=env).stdout)
 
-    assert [e["type"] for e in history["events"]] == ["Created", "Completed", "AsyncPaymentFailed"]
+    assert [e["type"] for e in history["events"]] == ["Completed", "AsyncPaymentFailed"]
     assert (now["version"], now["payment_outcome"]) == (3, "failed")
     assert (then["version"], then["payment_outcome"]) == (2, "pending")
 

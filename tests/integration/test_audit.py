@@ -41,11 +41,11 @@ def test_history_lists_every_event_oldest_first_with_stripe_ids(
     history = client.get(f"/sessions/{session_id}/history", headers=STAFF).json()
 
     assert history["session"] == session_id
-    assert [e["type"] for e in history["events"]] == ["Created", "Completed", "AsyncPaymentSucceeded"]
-    assert [e["version"] for e in history["events"]] == [1, 2, 3]
-    assert [e["stripe_event_id"] for e in history["events"][1:]] == [e["id"] for e in events]
-    assert history["events"][1]["stripe_created"] == "2026-09-21T14:13:20+00:00"
-    assert history["events"][1]["data"]["facts"]["payment_status"] == "unpaid"
+    assert [e["type"] for e in history["events"]] == ["Completed", "AsyncPaymentSucceeded"]
+    assert [e["version"] for e in history["events"]] == [1, 2]
+    assert [e["stripe_event_id"] for e in history["events"]] == [e["id"] for e in events]
+    assert history["events"][0]["stripe_created"] == "2026-09-21T14:13:20+00:00"
+    assert history["events"][0]["data"]["facts"]["payment_status"] == "unpaid"
     assert all(e["actor"] is None and e["recorded_at"] for e in history["events"])
 
 
@@ -54,11 +54,12 @@ def test_state_as_of_a_version_replays_only_the_first_n_events(
 ) -> None:
     session_id, _ = delayed_payment
 
-    at_2 = client.get(f"/sessions/{session_id}?version=2", headers=STAFF).json()
+    at_1 = client.get(f"/sessions/{session_id}?version=1", headers=STAFF).json()
     now = client.get(f"/sessions/{session_id}", headers=STAFF).json()
 
-    assert (at_2["version"], at_2["payment_status"], at_2["payment_outcome"]) == (2, "unpaid", "pending")
-    assert (now["version"], now["payment_status"], now["payment_outcome"]) == (3, "paid", "succeeded")
+    assert (at_1["version"], at_1["payment_status"], at_1["payment_outcome"]) == (1, "unpaid", "pending")
+    assert (at_1["amount_total"], at_1["mode"], at_1["status"]) == (2500, "payment", "complete")
+    assert (now["version"], now["payment_status"], now["payment_outcome"]) == (2, "paid", "succeeded")
     assert now["fulfillment"] == {"status": "pending", "line_items": [], "fulfilled_at": None,
                                   "trigger": None, "last_error": None, "attempts": 0}
 
@@ -75,7 +76,7 @@ def test_state_as_of_a_time_replays_the_events_recorded_by_then(client: TestClie
                         params={"at": (between - timedelta(days=1)).isoformat()}, headers=STAFF)
 
     assert then.json()["payment_outcome"] == "pending"
-    assert then.json()["version"] == 2
+    assert then.json()["version"] == 1
     assert before.status_code == 404
 
 
@@ -97,7 +98,7 @@ def test_a_version_past_the_last_event_is_404(
 ) -> None:
     session_id, _ = delayed_payment
 
-    assert client.get(f"/sessions/{session_id}?version=4", headers=STAFF).status_code == 404
+    assert client.get(f"/sessions/{session_id}?version=3", headers=STAFF).status_code == 404
 
 
 def test_unknown_and_malformed_session_ids(client: TestClient) -> None:
@@ -136,8 +137,8 @@ def test_the_event_log_pages_through_every_session_event_in_order(
     mine = [e for e in collected if e["session"] == session_id]
     positions = [e["position"] for e in collected]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
-    assert [e["type"] for e in mine] == ["Created", "Completed", "AsyncPaymentSucceeded"]
-    assert [e["stripe_event_id"] for e in mine[1:]] == [e["id"] for e in events]
+    assert [e["type"] for e in mine] == ["Completed", "AsyncPaymentSucceeded"]
+    assert [e["stripe_event_id"] for e in mine] == [e["id"] for e in events]
 
 
 @pytest.mark.parametrize("query", ["after=-1", "limit=0", "limit=1001", "after=x"])

@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from starlette.testclient import TestClient
 
-from adapters.notifiers import LogNotifier
 from adapters.stripe_gateway import StripeGateway
 from api.settings import Settings
-from domain.apps.fulfill_checkout import FulfillmentService, Outcome
+from domain.apps.fulfill_checkout import Outcome
+from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.ledger import Ledger
 from emulator.server import EmulatorServer
 from tests.conftest import STAFF, settle
@@ -51,16 +51,18 @@ def test_concurrent_fulfillments_of_one_session_record_one_fulfilled_and_share_o
     shop.deliver(service, session_id, COMPLETED)
     settle(service)
     settings: Settings = service.app.state.services.settings  # type: ignore[attr-defined]
-    # Eight services with their own ledger connections: eight processes racing, not one lock.
-    ledgers = [Ledger(env=settings.store.env_for(Ledger.name)) for _ in range(8)]
-    services = [FulfillmentService(ledger, StripeGateway(API_KEY, stripe_emulator.url),
-                                   merchant.ship, LogNotifier()) for ledger in ledgers]
+    # Eight applications with their own connections: eight processes racing, not one lock.
+    ledger = Ledger(env=settings.store.env_for(Ledger.name))
+    racers = [FulfillmentProcess(env=settings.store.env_for(FulfillmentProcess.name),
+                                 stripe=StripeGateway(API_KEY, stripe_emulator.url),
+                                 fulfiller=merchant.ship, sessions=ledger) for _ in range(8)]
 
     with ThreadPoolExecutor(8) as pool:
         outcomes: list[Outcome] = list(pool.map(
-            lambda s: s.fulfill_checkout(session_id, trigger="success_page"), services))
-    for ledger in ledgers:
-        ledger.close()
+            lambda s: s.fulfill_checkout(session_id, trigger="success_page"), racers))
+    for app in (*racers, ledger):
+        app.close()
+    settle(service, fulfil=True)
 
     assert {outcome.status for outcome in outcomes} == {"fulfilled"}
     assert sum(outcome.newly_fulfilled for outcome in outcomes) == 1
@@ -75,9 +77,10 @@ def test_fulfilling_again_and_again_changes_nothing(service: TestClient, shop: S
     shop.pay(session_id)
     shop.deliver(service, session_id, COMPLETED)
     settle(service, fulfil=True)
-    fulfillment: FulfillmentService = service.app.state.services.fulfillment  # type: ignore[attr-defined]
+    fulfillment: FulfillmentProcess = service.app.state.services.fulfillment  # type: ignore[attr-defined]
 
     again = [fulfillment.fulfill_checkout(session_id, trigger="success_page") for _ in range(3)]
+    settle(service, fulfil=True)
 
     assert [(o.status, o.newly_fulfilled) for o in again] == [("fulfilled", False)] * 3
     assert state(service, session_id)["fulfillment"]["trigger"] == "webhook"
@@ -116,7 +119,7 @@ def test_a_completed_but_unpaid_bank_debit_waits_and_is_fulfilled_when_it_succee
     after = state(service, session_id)
     assert (after["payment_status"], after["fulfillment"]["status"]) == ("paid", "fulfilled")
     assert history_types(service, session_id, STAFF) == [
-        "Created", "Completed", "AsyncPaymentSucceeded", "Fulfilled"]
+        "Completed", "AsyncPaymentSucceeded", "Fulfilled"]
 
 
 def test_a_failed_bank_debit_is_recorded_told_to_the_customer_once_and_listed_for_support(
@@ -135,10 +138,10 @@ def test_a_failed_bank_debit_is_recorded_told_to_the_customer_once_and_listed_fo
 
     assert outcome.status == "failed"
     assert state(service, session_id)["fulfillment"]["status"] == "failed"
-    assert list(services.fulfillment.notifier.sent) == [
+    assert list(services.notices.notifier.sent) == [
         ("ada@example.com", "Your payment did not go through")]
     assert history_types(service, session_id, STAFF) == [
-        "Created", "Completed", "AsyncPaymentFailed", "CustomerNotified"]
+        "Completed", "AsyncPaymentFailed", "CustomerNotified"]
     failures = service.get("/support/failures", headers=STAFF).json()["failures"]
     assert [(f["kind"], f["customer"], f["amount"], f["currency"])
             for f in failures if f["id"] == session_id] == [
@@ -156,4 +159,4 @@ def test_an_expired_session_is_never_fulfilled(service: TestClient, shop: Shop) 
 
     assert outcome.status == "expired"
     assert state(service, session_id)["fulfillment"]["status"] == "not_required"
-    assert history_types(service, session_id, STAFF) == ["Created", "Expired"]
+    assert history_types(service, session_id, STAFF) == ["Expired"]

@@ -76,6 +76,7 @@ def test_the_success_page_of_a_session_the_fulfiller_refused_reassures_the_custo
     shop.pay(session_id)
 
     page = service.get(f"/success?session_id={session_id}")
+    settle(service, fulfil=True)
 
     assert page.status_code == 200
     assert "could not complete your order just now" in page.text

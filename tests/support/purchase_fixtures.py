@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from api.system import NO_SEAMS, Seams
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from tests.conftest import service_env
@@ -30,12 +31,13 @@ def stripe_emulator() -> Iterator[EmulatorServer]:
 def make_service(database_url: str, stripe_emulator: EmulatorServer
                  ) -> Iterator[Callable[..., TestClient]]:
     """Factory: the service on this test's store, its SDK pointed at the emulator, without
-    background threads (tests settle the followers). Keyword arguments are extra settings."""
+    background threads (tests settle the followers). ``seams`` replace outside collaborators;
+    other keyword arguments are extra settings."""
     started: list[TestClient] = []
 
-    def make(**extra: str) -> TestClient:
+    def make(*, seams: Seams = NO_SEAMS, **extra: str) -> TestClient:
         env = service_env(database_url, STRIPE_API_BASE=stripe_emulator.url, **extra)
-        client = TestClient(create_app(Settings.from_env(env), follow=False))
+        client = TestClient(create_app(Settings.from_env(env), follow=False, seams=seams))
         started.append(client.__enter__())
         return client
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
-
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
