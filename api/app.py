@@ -113,4 +113,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
         lifespan=lifespan,
         exception_handlers={HTTPException: http_exception},
     )
+    # Starlette would answer ``/success/`` with a redirect built from the request's Host
+    # header (an open redirect through a forged Host): no such path exists here, 404.
+    app.router.redirect_slashes = False
     return IngestFirst(app, WebhookEndpoint(app.state))
