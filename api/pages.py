@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 from adapters.stripe_gateway import CatalogPrice
 from api.system import Services
 from domain.fulfillment import FulfillerFailed, Outcome
+from domain.money import format_money
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 log = logging.getLogger(__name__)
@@ -37,21 +38,8 @@ CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 QUANTITY = re.compile(r"^[0-9]{1,3}$")
 MODES = ("payment", "setup", "subscription")
 FIELDS = ("mode", "price", "quantity", "customer", "currency")
-# Currencies Stripe counts in whole units (no cents).
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
-                "vuv", "xaf", "xof", "xpf"}
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-
-
-def money(amount: int | None, currency: str | None) -> str:
-    """``2500, "usd"`` -> ``"$25.00"``; ``500, "jpy"`` -> ``"¥500"``."""
-    code = (currency or "").lower()
-    value = amount or 0
-    text = f"{value:,}" if code in ZERO_DECIMAL else f"{value / 100:,.2f}"
-    symbol = SYMBOLS.get(code)
-    return f"{symbol}{text}" if symbol else f"{text} {code.upper()}"
 
 
 def interval(price: CatalogPrice) -> str:
@@ -61,7 +49,7 @@ def interval(price: CatalogPrice) -> str:
     return f"{price.interval_count} {price.interval}s"
 
 
-templates.env.filters["money"] = money
+templates.env.filters["money"] = format_money
 templates.env.filters["interval"] = interval
 
 
