@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from api import pages, staff, support
-from api.errors import http_exception
+from api.errors import exception_handlers
 from api.openapi import openapi
 from api.settings import Settings
 from api.system import Services, build
@@ -102,16 +102,14 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/openapi.json", openapi),
-        Route("/sessions/{session_id}", staff.get_session),
-        Route("/sessions/{session_id}/history", staff.get_history),
-        Route("/events", staff.get_events),
         *pages.routes,
+        *staff.routes,
         *support.routes,
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_exception},
+        exception_handlers=exception_handlers(),
     )
     # Starlette would answer ``/success/`` with a redirect built from the request's Host
     # header (an open redirect through a forged Host): no such path exists here, 404.
