@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -12,14 +13,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from api import pages, staff, support
 from api.errors import exception_handlers
 from api.openapi import openapi
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.system import Services, build
 from api.webhook import WebhookEndpoint
@@ -105,11 +109,13 @@ def create_app(settings: Settings | None = None, *, follow: bool = True) -> Inge
         *pages.routes,
         *staff.routes,
         *support.routes,
+        Mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers=exception_handlers(),
+        middleware=[Middleware(SecurityHeaders)],
     )
     # Starlette would answer ``/success/`` with a redirect built from the request's Host
     # header (an open redirect through a forged Host): no such path exists here, 404.

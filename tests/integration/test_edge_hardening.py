@@ -105,3 +105,45 @@ def test_metrics_label_event_types_the_service_does_not_handle_as_other(client: 
     assert metric(client, 'checkout_ledger_webhooks_received_total{outcome="recorded",type="other"}') == 2
     assert metric(client, 'checkout_ledger_webhooks_received_total'
                           '{outcome="recorded",type="checkout.session.completed"}') == 1
+
+
+# Security headers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/success?session_id=nope", "/success", "/nowhere",
+                                  "/static/shop.css", "/healthz", "/events"])
+def test_every_page_forbids_framing_sniffing_scripts_and_inline_styles(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path)
+
+    headers = response.headers
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy and "unsafe-inline" not in policy
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_pages_carry_no_inline_script_or_style_and_their_stylesheet_is_served(
+    client: TestClient,
+) -> None:
+    page = client.get("/success?session_id=nope").text
+
+    stylesheet = client.get("/static/shop.css")
+
+    assert "<script" not in page and "<style" not in page and " style=" not in page
+    assert '<link rel="stylesheet" href="/static/shop.css">' in page
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    assert ".product" in stylesheet.text
+
+
+def test_the_webhook_answer_stays_lean(client: TestClient) -> None:
+    payload, headers = signed(session_event("checkout.session.completed", new_session_id()))
+
+    response = client.post("/webhook", content=payload, headers=headers)
+
+    assert response.status_code == 200
+    assert "content-security-policy" not in response.headers
