@@ -49,10 +49,14 @@ PATHS: dict[str, dict[str, Any]] = {
                      "schema": {"type": "string"}}],
         body={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
     )},
-    "/": {"get": _op("The storefront (HTML)", {"200": {"description": "HTML page"}})},
+    "/": {"get": _op("The storefront (HTML)", {
+        "200": {"description": "HTML page"},
+        "503": {"description": "payments are unavailable (Stripe unreachable, or it refuses "
+                               "the API key); the log has the detail"}})},
     "/create-checkout-session": {"post": _op(
         "Create a Checkout Session and redirect to it",
-        {"303": {"description": "to the Checkout page"}, "400": _ERROR, "503": _ERROR},
+        {"303": {"description": "to the Checkout page"}, "400": _ERROR, "502": _ERROR,
+         "503": _ERROR},
         body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
             "type": "object", "required": ["mode"], "properties": {
                 "mode": {"enum": ["payment", "setup", "subscription"]},
@@ -62,7 +66,8 @@ PATHS: dict[str, dict[str, Any]] = {
     "/success": {"get": _op(
         "Fulfil the session, then show what was fulfilled (HTML)",
         {"200": {"description": "HTML page"}, "400": {"description": "malformed id"},
-         "404": {"description": "unknown session"}, "503": {"description": "Stripe unavailable"}},
+         "404": {"description": "unknown session"}, "502": {"description": "Stripe refused"},
+         "503": {"description": "Stripe unavailable"}},
         parameters=[{"name": "session_id", "in": "query", "required": True,
                      "schema": {"type": "string"}}],
     )},
@@ -95,7 +100,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/support/sessions/{session_id}/fulfill": {"post": _op(
         "Run the fulfillment again (never twice); recorded with the staff member's name",
         {"200": _json("where the session stands"), "400": _ERROR, "404": _ERROR,
-         "503": _ERROR}, staff=True, parameters=[_CS_ID],
+         "413": _ERROR, "502": _ERROR, "503": _ERROR}, staff=True, parameters=[_CS_ID],
         body={"required": False, "content": {"application/json": {"schema": {
             "type": "object", "properties": {"reason": {"type": "string"}}}}}},
     )},
