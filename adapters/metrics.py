@@ -9,19 +9,29 @@ there and ``/metrics`` adds them up. Without it (tests, a single process), each
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from adapters.stripe_events import HANDLED
+
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+#: The ``type`` label of a request refused before its event type could be trusted.
+UNVERIFIED = "unverified"
+#: The ``type`` label of every verified event of a type the service does not handle.
+OTHER = "other"
 
 
 class Metrics:
     """The service's metrics (see the README for what each one means)."""
 
-    def __init__(self) -> None:
+    def __init__(self, event_types: Iterable[str] = tuple(HANDLED)) -> None:
+        # A label value comes from a known set, never from the request: a signed body can
+        # carry any ``type`` (10,000 characters, a new one per request) and each distinct
+        # value would be a new time series kept for the life of the process.
+        self.event_types = frozenset(event_types) | {UNVERIFIED}
         self.registry = CollectorRegistry()
         self.webhooks = Counter(
             "checkout_ledger_webhooks_received_total",
@@ -60,11 +70,25 @@ class Metrics:
         self._outcomes: dict[tuple[str, str], Any] = {}
 
     def webhook(self, event_type: str, outcome: str) -> None:
-        """Count one webhook (the labelled child is looked up once per pair)."""
-        child = self._outcomes.get((event_type, outcome))
+        """Count one webhook under its type's label: the type itself when the service
+        handles it (or ``unverified``), ``other`` otherwise. The labelled child is looked
+        up once per pair."""
+        label = self.label(event_type)
+        child = self._outcomes.get((label, outcome))
         if child is None:
-            child = self._outcomes[(event_type, outcome)] = self.webhooks.labels(event_type, outcome)
+            child = self._outcomes[(label, outcome)] = self.webhooks.labels(label, outcome)
         child.inc()
+
+    def label(self, event_type: str) -> str:
+        """The ``type`` label of an event type: itself if handled (or unverified), else other."""
+        return event_type if event_type in self.event_types else OTHER
+
+    def parked_observer(self) -> Callable[[str], None]:
+        """What the ledger tells of each event it parks."""
+        def observe(event_type: str) -> None:
+            self.parked.labels(self.label(event_type)).inc()
+
+        return observe
 
     def fulfillment_observer(self) -> Callable[[str, str, int], None]:
         """What the fulfillment service tells of what it recorded."""

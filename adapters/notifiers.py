@@ -9,13 +9,14 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from domain.model.facts import SessionFacts
+from domain.money import format_money
 from domain.ports import NotifierUnavailable
 
 log = logging.getLogger(__name__)
 
 
 def _failure_text(facts: SessionFacts) -> tuple[str, str]:
-    amount = (f"{facts.amount_total / 100:.2f} {(facts.currency or '').upper()}"
+    amount = (format_money(facts.amount_total, facts.currency)
               if facts.amount_total is not None else "your order")
     subject = "Your payment did not go through"
     body = (f"Hello,\n\nthe bank payment for {amount} (order {facts.session_id}) failed, "

@@ -27,6 +27,12 @@ _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 MAX_LISTED_PRICES = 500  # a storefront, not an export: enough for any demo catalog
 
 
+class CheckoutRefused(Exception):
+    """Stripe refused to create a Checkout Session with these parameters (an invalid
+    request: an inactive price, a currency it does not take...). The message is Stripe's
+    reason, written for the person who filled in the form."""
+
+
 @dataclass(frozen=True)
 class CatalogPrice:
     """An active price as the storefront offers it."""
@@ -59,7 +65,7 @@ class StripeGateway:
 
     def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
         """The session with every line item (the list is paginated past its first page)."""
-        with _translated_errors(refusals=True):
+        with _translated_errors():
             session = self.client.v1.checkout.sessions.retrieve(
                 session_id, params={"expand": ["line_items"]}
             )
@@ -77,8 +83,13 @@ class StripeGateway:
         return CheckoutSnapshot(facts=facts, line_items=tuple(_line_item(i) for i in items))
 
     def create_checkout_session(self, params: dict[str, Any]) -> tuple[str, str]:
-        """Create a Checkout Session; answers its id and hosted-page url."""
-        with _translated_errors():
+        """Create a Checkout Session; answers its id and hosted-page url.
+
+        Raises :class:`CheckoutRefused` for a request Stripe finds invalid,
+        ``UnknownAtStripe`` for a price or customer it does not know, ``StripeUnavailable``
+        while it cannot be reached (or refuses the API key) and ``StripeRefused`` otherwise.
+        """
+        with _translated_errors(invalid=CheckoutRefused):
             session = self.client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
         return session.id, session.url or ""
 
@@ -136,11 +147,12 @@ def _line_item(item: dict[str, Any]) -> LineItem:
 
 class _translated_errors:
     """Stripe's exceptions -> the domain's: not found, unavailable (transient, or a key
-    Stripe will not take: both wait for someone or something to change), and, with
-    ``refusals``, any other 4xx as :class:`StripeRefused`."""
+    Stripe will not take: both wait for someone or something to change), ``invalid`` for
+    an invalid request when given, and any other refusal as :class:`StripeRefused`.
+    No Stripe exception leaves the gateway."""
 
-    def __init__(self, *, refusals: bool = False) -> None:
-        self.refusals = refusals
+    def __init__(self, *, invalid: type[Exception] | None = None) -> None:
+        self.invalid = invalid
 
     def __enter__(self) -> None:
         return None
@@ -154,6 +166,8 @@ class _translated_errors:
         if isinstance(error, _TRANSIENT):
             raise StripeUnavailable(message) from None
         if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+            # The message shows the (masked) key: for the log and staff, never a public page.
             raise StripeUnavailable(f"Stripe refused the API key: {message}") from None
-        if self.refusals:
-            raise StripeRefused(f"{type(error).__name__}: {message}") from None
+        if self.invalid is not None and isinstance(error, stripe.InvalidRequestError):
+            raise self.invalid(message) from None
+        raise StripeRefused(f"{type(error).__name__}: {message}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -12,14 +13,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from api import health, pages, staff, support
-from api.errors import http_exception
+from api.errors import exception_handlers
 from api.openapi import openapi
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.system import NO_SEAMS, Seams, Services, build
 from api.webhook import WebhookEndpoint
@@ -101,15 +105,18 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
         Route("/healthz", health.healthz),
         Route("/metrics", metrics),
         Route("/openapi.json", openapi),
-        Route("/sessions/{session_id}", staff.get_session),
-        Route("/sessions/{session_id}/history", staff.get_history),
-        Route("/events", staff.get_events),
         *pages.routes,
+        *staff.routes,
         *support.routes,
+        Mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_exception},
+        exception_handlers=exception_handlers(),
+        middleware=[Middleware(SecurityHeaders)],
     )
+    # Starlette would answer ``/success/`` with a redirect built from the request's Host
+    # header (an open redirect through a forged Host): no such path exists here, 404.
+    app.router.redirect_slashes = False
     return IngestFirst(app, WebhookEndpoint(app.state))

@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
 _STAFF: list[dict[str, list[str]]] = [{"staff": []}]
+_REASON = {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"reason": {"type": "string"}}}}}}
 _CS_ID = {"name": "session_id", "in": "path", "required": True,
           "schema": {"type": "string", "pattern": "^cs_[A-Za-z0-9_]+$"}}
 
@@ -49,10 +51,14 @@ PATHS: dict[str, dict[str, Any]] = {
                      "schema": {"type": "string"}}],
         body={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
     )},
-    "/": {"get": _op("The storefront (HTML)", {"200": {"description": "HTML page"}})},
+    "/": {"get": _op("The storefront (HTML)", {
+        "200": {"description": "HTML page"},
+        "503": {"description": "payments are unavailable (Stripe unreachable, or it refuses "
+                               "the API key); the log has the detail"}})},
     "/create-checkout-session": {"post": _op(
         "Create a Checkout Session and redirect to it",
-        {"303": {"description": "to the Checkout page"}, "400": _ERROR, "503": _ERROR},
+        {"303": {"description": "to the Checkout page"}, "400": _ERROR, "502": _ERROR,
+         "503": _ERROR},
         body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
             "type": "object", "required": ["mode"], "properties": {
                 "mode": {"enum": ["payment", "setup", "subscription"]},
@@ -62,11 +68,15 @@ PATHS: dict[str, dict[str, Any]] = {
     "/success": {"get": _op(
         "Fulfil the session, then show what was fulfilled (HTML)",
         {"200": {"description": "HTML page"}, "400": {"description": "malformed id"},
-         "404": {"description": "unknown session"}, "503": {"description": "Stripe unavailable"}},
+         "404": {"description": "unknown session"}, "502": {"description": "Stripe refused"},
+         "503": {"description": "Stripe unavailable"}},
         parameters=[{"name": "session_id", "in": "query", "required": True,
                      "schema": {"type": "string"}}],
     )},
-    "/healthz": {"get": _op("Store health", {"200": _json("ok"), "503": _json("unavailable")})},
+    "/healthz": {"get": _op(
+        "The store answers and no follower is stalled (lag > 0, no progress for 60 s)",
+        {"200": _json("ok, with each follower's position and lag"),
+         "503": _json("unavailable (store) or degraded (a stalled follower named)")})},
     "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text exposition"}})},
     "/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3.1")})},
     "/sessions/{session_id}": {"get": _op(
@@ -95,9 +105,20 @@ PATHS: dict[str, dict[str, Any]] = {
     "/support/sessions/{session_id}/fulfill": {"post": _op(
         "Run the fulfillment again (never twice); recorded with the staff member's name",
         {"200": _json("where the session stands"), "400": _ERROR, "404": _ERROR,
-         "503": _ERROR}, staff=True, parameters=[_CS_ID],
-        body={"required": False, "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"reason": {"type": "string"}}}}}},
+         "413": _ERROR, "502": _ERROR, "503": _ERROR}, staff=True, parameters=[_CS_ID],
+        body=_REASON,
+    )},
+    "/support/events/{event_id}/reprocess": {"post": _op(
+        "Apply a stored Stripe event again (the way back for an event_unprocessable case); "
+        "never twice; recorded with the staff member's name",
+        {"200": _json("what happened", {
+            "event": {"type": "string"}, "type": {"type": "string"},
+            "status": {"enum": ["applied", "already_applied", "ignored", "failed"]},
+            "error": {"type": ["string", "null"]}, "actor": {"type": "string"}}),
+         "400": _ERROR, "404": _ERROR, "413": _ERROR, "503": _ERROR}, staff=True,
+        parameters=[{"name": "event_id", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^evt_[A-Za-z0-9_]+$"}}],
+        body=_REASON,
     )},
 }
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import stripe
 from eventsourcing.persistence import PersistenceError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -23,35 +22,23 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from adapters.stripe_gateway import CatalogPrice
+from adapters.stripe_gateway import CatalogPrice, CheckoutRefused
+from api.params import BadParameter, parse_session_id
 from api.system import Services
 from domain.apps.fulfill_checkout import FulfillerFailed, Outcome
+from domain.money import format_money
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 log = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 PRICE_ID = re.compile(r"^price_[A-Za-z0-9_]{1,250}$")
 CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9_]{1,250}$")
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 QUANTITY = re.compile(r"^[0-9]{1,3}$")
 MODES = ("payment", "setup", "subscription")
 FIELDS = ("mode", "price", "quantity", "customer", "currency")
-# Currencies Stripe counts in whole units (no cents).
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
-                "vuv", "xaf", "xof", "xpf"}
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-
-
-def money(amount: int | None, currency: str | None) -> str:
-    """``2500, "usd"`` -> ``"$25.00"``; ``500, "jpy"`` -> ``"¥500"``."""
-    code = (currency or "").lower()
-    value = amount or 0
-    text = f"{value:,}" if code in ZERO_DECIMAL else f"{value / 100:,.2f}"
-    symbol = SYMBOLS.get(code)
-    return f"{symbol}{text}" if symbol else f"{text} {code.upper()}"
 
 
 def interval(price: CatalogPrice) -> str:
@@ -61,7 +48,7 @@ def interval(price: CatalogPrice) -> str:
     return f"{price.interval_count} {price.interval}s"
 
 
-templates.env.filters["money"] = money
+templates.env.filters["money"] = format_money
 templates.env.filters["interval"] = interval
 
 
@@ -133,7 +120,7 @@ class _FormReader:
         value = values[0]
         if not isinstance(value, str):
             raise BadForm(f"{name} must be a plain form field, not a file")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             raise BadForm(f"{name} must be {meaning}, got {value[:80]!r}")
         return value
 
@@ -141,14 +128,17 @@ class _FormReader:
 # Routes -------------------------------------------------------------------------------------
 
 
+_UNAVAILABLE = "Payments are unavailable just now; please try again in a few minutes."
+
+
 async def storefront(request: Request) -> Response:
     """``GET /``: the active prices, each with a checkout button, and "Save a card"."""
     services: Services = request.app.state.services
     try:
         prices = await run_in_threadpool(services.stripe.list_prices)
-    except StripeUnavailable as error:
-        return _error_page(request, 503, "The shop is unavailable",
-                           f"Stripe could not be reached ({error}); please try again shortly.")
+    except (StripeUnavailable, StripeRefused) as error:
+        log.error("storefront: cannot list prices: %s", error)  # the detail is for staff
+        return _error_page(request, 503, "The shop is unavailable", _UNAVAILABLE)
     return _render(request, "storefront.html", {"prices": prices})
 
 
@@ -163,13 +153,12 @@ async def create_checkout_session(request: Request) -> Response:
     params = order.stripe_params(services.settings.public_url)
     try:
         session_id, url = await run_in_threadpool(services.stripe.create_checkout_session, params)
-    except UnknownAtStripe as missing:
-        return _failure(request, 400, str(missing))
-    except stripe.InvalidRequestError as rejected:
-        return _failure(request, 400, str(rejected.user_message or rejected))
+    except (UnknownAtStripe, CheckoutRefused) as refused:  # Stripe's reason, about the form
+        return _failure(request, 400, str(refused))
     except StripeUnavailable as error:
-        return _failure(request, 503, f"Stripe could not be reached ({error}); please try again")
-    except stripe.StripeError as error:
+        log.error("cannot create a Checkout Session: %s", error)
+        return _failure(request, 503, _UNAVAILABLE)
+    except StripeRefused as error:
         log.error("Stripe refused to create a Checkout Session: %s", error)
         return _failure(request, 502, "Stripe refused the request; the shop is misconfigured")
     log.info("created %s (%s mode) -> %s", session_id, order.mode, url)
@@ -179,11 +168,14 @@ async def create_checkout_session(request: Request) -> Response:
 async def success(request: Request) -> Response:
     """``GET /success?session_id=cs_...``: fulfil the session, then say where it stands."""
     ids = request.query_params.getlist("session_id")
-    if len(ids) != 1 or not SESSION_ID.match(ids[0]):
+    try:
+        if len(ids) != 1:
+            raise BadParameter("give one session_id")
+        session_id = parse_session_id(ids[0])
+    except BadParameter:
         shown = ids[0][:80] if ids else ""
         return _error_page(request, 400, "Not a checkout session",
                            f"session_id must be one Checkout Session id (cs_...), got {shown!r}")
-    session_id = ids[0]
     services: Services = request.app.state.services
     try:
         outcome = await run_in_threadpool(
@@ -204,7 +196,7 @@ async def success(request: Request) -> Response:
         return _error_page(request, 503, "We could not confirm your order yet",
                            "Your payment is safe: we will fulfil it as soon as Stripe tells us. "
                            "Please reload this page in a minute.")
-    except (stripe.StripeError, StripeRefused) as error:
+    except StripeRefused as error:
         log.error("success page for %s: Stripe refused: %s", session_id, error)
         return _error_page(request, 502, "We could not confirm your order yet",
                            "Stripe refused our request; the shop's staff has been told.")

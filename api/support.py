@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -10,14 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from api.staff import SESSION_ID, staff_name
+from api.auth import actor, staff_route
+from api.params import parse_event_id, path_session_id
 from api.system import Services
 from api.views import case_view, fulfillment_record_view
 from domain.apps.fulfill_checkout import FulfillerFailed
-from domain.errors import SessionNotFound
-from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 MAX_REASON = 1000
 MAX_BODY = 16 * 1024
@@ -25,7 +23,6 @@ MAX_BODY = 16 * 1024
 
 async def get_failures(request: Request) -> Response:
     """``{"failures": [...]}``: the open cases, oldest first."""
-    staff_name(request)
     services: Services = request.app.state.services
     failures = await run_in_threadpool(services.support.failures)
     return JSONResponse({"failures": [case_view(case) for case in failures]})
@@ -33,24 +30,15 @@ async def get_failures(request: Request) -> Response:
 
 async def fulfill_session(request: Request) -> Response:
     """Run the session's fulfillment again on behalf of a staff member (never twice)."""
-    actor = staff_name(request)
-    session_id = request.path_params["session_id"]
-    if not SESSION_ID.match(session_id):
-        raise HTTPException(400, f"malformed checkout session id {session_id!r} (cs_...)")
+    session_id = path_session_id(request)
     reason = _reason(await _json_object(request))
+    staff = actor(request)
     services: Services = request.app.state.services
     try:
         outcome = await run_in_threadpool(
-            services.fulfillment.fulfill_on_request, session_id, actor, reason)
+            services.fulfillment.fulfill_on_request, session_id, staff, reason)
         error = None
-    except (SessionNotFound, UnknownAtStripe) as missing:
-        raise HTTPException(404, str(missing)) from None
-    except StripeRefused as refused:
-        raise HTTPException(502, f"Stripe refused: {refused}") from None
-    except StripeUnavailable as unavailable:
-        raise HTTPException(503, f"Stripe unavailable; nothing fulfilled, try again: {unavailable}"
-                            ) from None
-    except FulfillerFailed as failed:
+    except FulfillerFailed as failed:  # recorded and listed: an answer, not an error
         outcome, error = None, failed.error
     fulfillment = await run_in_threadpool(services.fulfillment.fulfillment, session_id)
     return JSONResponse({
@@ -58,16 +46,18 @@ async def fulfill_session(request: Request) -> Response:
         "status": "failed" if outcome is None else outcome.status,
         "newly_fulfilled": outcome is not None and outcome.newly_fulfilled,
         "error": error,
-        "actor": actor,
+        "actor": staff,
         "fulfillment": fulfillment_record_view(fulfillment),
     })
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object; an empty body is an empty object; 400 otherwise."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise HTTPException(413, f"body over {MAX_BODY} bytes")
+    raw = b""
+    async for chunk in request.stream():  # refused while reading: never held whole
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise HTTPException(413, f"body over {MAX_BODY} bytes")
     if not raw.strip():
         return {}
     try:
@@ -92,27 +82,25 @@ def _reason(body: dict[str, Any]) -> str | None:
 
 
 routes: list[BaseRoute] = [
-    Route("/support/failures", get_failures, methods=["GET"]),
-    Route("/support/sessions/{session_id}/fulfill", fulfill_session, methods=["POST"]),
+    staff_route("/support/failures", get_failures, methods=["GET"]),
+    staff_route("/support/sessions/{session_id}/fulfill", fulfill_session, methods=["POST"]),
 ]
 
 
 async def reprocess_event(request: Request) -> Response:
     """Apply a stored Stripe event again (the way back for an ``event_unprocessable``
     case), recorded with the staff member's name; never applied twice."""
-    actor = staff_name(request)
-    event_id = request.path_params["event_id"]
-    if not EVENT_ID.match(event_id):
-        raise HTTPException(400, f"malformed Stripe event id {event_id!r} (evt_...)")
+    event_id = parse_event_id(request.path_params["event_id"])
     reason = _reason(await _json_object(request))
+    staff = actor(request)
     services: Services = request.app.state.services
     stored = await run_in_threadpool(services.inbox.get, event_id)
     if stored is None:
         raise HTTPException(404, f"no stored Stripe event {event_id}")
-    outcome, error = await run_in_threadpool(services.ledger.reprocess, stored, actor, reason)
+    outcome, error = await run_in_threadpool(services.ledger.reprocess, stored, staff, reason)
     return JSONResponse({"event": event_id, "type": stored.type, "status": outcome,
-                         "error": error, "actor": actor})
+                         "error": error, "actor": staff})
 
 
-EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_]{1,250}$")
-routes.append(Route("/support/events/{event_id}/reprocess", reprocess_event, methods=["POST"]))
+routes.append(staff_route("/support/events/{event_id}/reprocess", reprocess_event,
+                          methods=["POST"]))

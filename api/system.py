@@ -176,7 +176,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     notifier = seams.notifier or (SmtpNotifier(settings.smtp_url, settings.mail_from)
                                   if settings.smtp_url else LogNotifier())
     inbox = Inbox(env=env(Inbox.name))
-    ledger = Ledger(env=env(Ledger.name), routes=ROUTES, on_parked=_count_parked(metrics))
+    ledger = Ledger(env=env(Ledger.name), routes=ROUTES, on_parked=metrics.parked_observer())
     fulfillment = FulfillmentProcess(
         env=env(FulfillmentProcess.name), stripe=stripe,
         fulfiller=seams.fulfiller or load_fulfiller(settings.fulfiller), sessions=ledger,
@@ -202,9 +202,3 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     return Services(settings, inbox, ledger, fulfillment, notices, support, stripe,
                     tuple(followers), committer, verifier, metrics)
 
-
-def _count_parked(metrics: Metrics) -> Callable[[str], None]:
-    def count(event_type: str) -> None:
-        metrics.parked.labels(event_type if event_type in ROUTES else "other").inc()
-
-    return count

@@ -15,6 +15,7 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 from starlette.types import Receive, Scope, Send
 
+from adapters.metrics import UNVERIFIED
 from adapters.stripe_webhook import RejectedWebhook
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -69,7 +70,7 @@ class WebhookEndpoint:
         return await _answer(send, 200, _RECORDED)
 
     async def _rejected(self, send: Send, status: int, message: str) -> None:
-        self.state.metrics.webhook("unverified", "rejected")
+        self.state.metrics.webhook(UNVERIFIED, "rejected")
         await _answer(send, status, _error(message))
 
 

@@ -15,26 +15,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from domain.money import format_money
 from emulator import checkout_flow
 from emulator.errors import StripeError
 from emulator.runtime import Runtime, runtime_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£"}
-# Currencies Stripe counts in whole units (no cents).
-_ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "xof", "xaf", "isk", "ugx", "pyg", "rwf"}
-
-
-def money(amount: int | None, currency: str | None) -> str:
-    """``2500, "usd"`` -> ``"$25.00"``."""
-    code = (currency or "").lower()
-    value = amount or 0
-    text = f"{value:,}" if code in _ZERO_DECIMAL else f"{value / 100:,.2f}"
-    symbol = _SYMBOLS.get(code)
-    return f"{symbol}{text}" if symbol else f"{text} {code.upper()}"
-
-
-templates.env.filters["money"] = money
+templates.env.filters["money"] = format_money  # the service's own formatter
 
 
 def _page(request: Request, rt: Runtime, session: dict[str, Any], *, error: str | None = None,

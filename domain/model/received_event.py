@@ -13,6 +13,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import register_topic
 
 from domain.model.facts import StripeEvent
 
@@ -62,3 +63,8 @@ class ReceivedEvent(Aggregate):
             object_id=event.object_id,
             payload=event.payload,
         )
+
+
+# Where the raw log's classes lived before 0.2: stored events name them by these topics.
+register_topic("domain.received_event:ReceivedEvent", ReceivedEvent)
+register_topic("domain.received_event:ReceivedEvent.Received", ReceivedEvent.Received)

@@ -35,11 +35,11 @@ def test_history_and_state_replay_a_session_from_the_store(tmp_path: Path) -> No
 
     history = json.loads(run("history", session_id, env=env).stdout)
     now = json.loads(run("state", session_id, env=env).stdout)
-    then = json.loads(run("state", session_id, "--version", "2", env=env).stdout)
+    then = json.loads(run("state", session_id, "--version", "1", env=env).stdout)
 
     assert [e["type"] for e in history["events"]] == ["Completed", "AsyncPaymentFailed"]
-    assert (now["version"], now["payment_outcome"]) == (3, "failed")
-    assert (then["version"], then["payment_outcome"]) == (2, "pending")
+    assert (now["version"], now["payment_outcome"]) == (2, "failed")
+    assert (then["version"], then["payment_outcome"]) == (1, "pending")
 
 
 def test_an_unknown_session_exits_1_with_one_line(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -252,3 +253,29 @@ def test_the_email_typed_on_the_checkout_page_reaches_the_customer(
 
     assert notifier.sent == ["typed@example.com"]
     assert services.ledger.session("cs_1").state.customer_email == "typed@example.com"
+
+
+def test_an_event_stored_before_the_reshaping_is_still_read_and_applied(
+        services: Services) -> None:
+    from eventsourcing.persistence import StoredEvent
+
+    from domain.model.received_event import received_event_uuid
+
+    body = event("cs_old", metadata={"_type_": "x", "_data_": "y"})
+    facts = {"_type_": "session_facts", "_data_": {
+        "session_id": "cs_old", "mode": "payment", "status": "complete",
+        "payment_status": "paid", "metadata": {"_type_": "x", "_data_": "y"}}}
+    state = {"originator_topic": "domain.received_event:ReceivedEvent",
+             "timestamp": {"_type_": "datetime_iso", "_data_": "2026-11-20T10:00:00+00:00"},
+             "stripe_event_id": body.id, "type": body.type,
+             "stripe_created": {"_type_": "datetime_iso", "_data_": "2026-11-20T10:00:00+00:00"},
+             "livemode": False, "object_id": "cs_old", "payload": body.payload, "session": facts}
+    services.inbox.recorder.insert_events([StoredEvent(
+        originator_id=received_event_uuid(body.id), originator_version=1,
+        topic="domain.received_event:ReceivedEvent.Received",
+        state=json.dumps(state).encode())])
+
+    services.settle()
+
+    assert services.inbox.get(body.id) == replace(body, created=datetime(2026, 11, 20, 10, tzinfo=UTC))
+    assert dict(services.ledger.session("cs_old").state.metadata) == {"_type_": "x", "_data_": "y"}
