@@ -53,14 +53,15 @@ class CatalogPrice:
 class StripeGateway:
     """Implements the domain's ``StripeGateway`` port (and what the storefront needs)."""
 
-    def __init__(self, api_key: str, api_base: str | None = None, max_network_retries: int = 2):
+    def __init__(self, api_key: str, api_base: str | None = None, max_network_retries: int = 2,
+                 timeout_seconds: float = TIMEOUT_SECONDS):
         addresses = {"api": api_base} if api_base else {}
         self.client = stripe.StripeClient(
             api_key, base_addresses=addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
             # httpx: one thread-safe pool of kept-alive connections, proxy settings read
             # once; measured about 15% less CPU per call than the default requests client.
-            http_client=stripe.HTTPXClient(allow_sync_methods=True, timeout=TIMEOUT_SECONDS),
+            http_client=stripe.HTTPXClient(allow_sync_methods=True, timeout=timeout_seconds),
         )
 
     def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:

@@ -1,7 +1,7 @@
 """`make bench`: the service against the reference endpoint, on PostgreSQL and on SQLite.
 
 For each store it starts both endpoints, each on its own fresh database, drives each with
-`../shared/bench/load.py` (signed Checkout events, 5% duplicates, 64 connections), prints the
+`benchmarks/load/load.py` (signed Checkout events, 5% duplicates, 64 connections), prints the
 figures and the service/reference ratio, and writes them all to `benchmarks/results/latest.json`.
 
     .venv/bin/python benchmarks/run.py [--events 10000] [--stores postgres,sqlite]
@@ -31,7 +31,7 @@ from benchmarks.endpoints import ENDPOINTS, EndpointFailed, running, stop_group 
 from benchmarks.report import print_table  # noqa: E402
 from tests.support.pg_cluster import PostgresCluster, PostgresClusterError  # noqa: E402
 
-LOAD = ROOT.parent / "shared" / "bench" / "load.py"
+LOAD = ROOT / "benchmarks" / "load" / "load.py"  # the load tools, kept in the repository
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 STORES = ("postgres", "sqlite")
 
@@ -46,7 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--dup-fraction", type=float, default=0.05)
     parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--load", type=Path, default=LOAD, help="path of shared/bench/load.py")
+    parser.add_argument("--load", type=Path, default=LOAD,
+                        help="the load generator (default: benchmarks/load/load.py)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from emulator import hosted_page
 from emulator.config import EmulatorConfig
-from emulator.routes import catalog, checkout, control, events, payments
+from emulator.faults import FaultInjection
+from emulator.routes import catalog, checkout, control, events, faults, payments
 from emulator.runtime import Runtime
 from emulator.v1 import unknown_route
 
@@ -29,10 +31,11 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     routes = [
         *catalog.routes, *checkout.routes, *events.routes, *payments.routes,
-        *hosted_page.routes, *control.routes,
+        *hosted_page.routes, *control.routes, *faults.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(FaultInjection, table=runtime.faults)])
     app.state.runtime = runtime
     return app

@@ -9,18 +9,20 @@ from starlette.requests import Request
 
 from emulator.config import EmulatorConfig
 from emulator.delivery import Deliverer
+from emulator.faults import FaultTable
 from emulator.scheduler import Scheduler
 from emulator.state import EmulatorState
 
 
 @dataclass
 class Runtime:
-    """Config, state, the timer thread and the webhook deliverer of one app."""
+    """Config, state, the timer thread, the webhook deliverer and the armed faults of one app."""
 
     config: EmulatorConfig
     state: EmulatorState = field(init=False)
     scheduler: Scheduler = field(init=False)
     deliverer: Deliverer = field(init=False)
+    faults: FaultTable = field(init=False, default_factory=FaultTable)
 
     def __post_init__(self) -> None:
         self.state = EmulatorState(self.config)
@@ -44,6 +46,7 @@ class Runtime:
         """Back to an empty emulator (same config, same threads)."""
         self.deliverer.reset()
         self.state.reset()
+        self.faults.clear()
 
 
 def runtime_of(request: Request) -> Runtime:

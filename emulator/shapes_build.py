@@ -1,7 +1,9 @@
 """Regenerate ``emulator/shapes.json`` from Stripe's published ``fixtures3.json``.
 
-Run ``python -m emulator.shapes_build [PATH_TO_fixtures3.json]``. The emulator itself only reads the
-small ``shapes.json`` written here, so it works where the full fixture file is not installed.
+Run ``python -m emulator.shapes_build [PATH_TO_fixtures3.json]`` from a checkout of the repository
+(the default is the copy kept as test data, ``tests/fixtures/stripe/fixtures3.json``). The
+emulator itself only reads the small ``shapes.json`` written here (package data), so the installed
+package never needs the full fixture file or anything under ``tests/``.
 
 Stripe's fixtures are *examples*: some fields hold placeholder values (``"message"``, huge random
 integers, ``obj_123``). The neutral values below replace those at the top level so that a freshly
@@ -87,9 +89,9 @@ def build(fixtures: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """Read the fixture file (default ``../shared/stripe/fixtures3.json``), write shapes.json."""
+    """Read the fixture file (default: the repository's test data), write shapes.json."""
     here = Path(__file__).resolve().parent
-    source = Path(argv[0]) if argv else here.parent.parent / "shared/stripe/fixtures3.json"
+    source = Path(argv[0]) if argv else here.parent / "tests/fixtures/stripe/fixtures3.json"
     shapes = build(json.loads(source.read_text()))
     (here / "shapes.json").write_text(json.dumps(shapes, indent=1, sort_keys=True) + "\n")
 

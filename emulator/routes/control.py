@@ -9,6 +9,7 @@
 - ``POST /_emulator/flush``: release held events, wait until no delivery is pending
   (``{"timeout": seconds}``); 504 if they did not finish in time.
 - ``POST /_emulator/reset``: forget everything.
+- ``/_emulator/faults``: make the next N calls of a ``/v1`` route fail (``emulator/routes/faults.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class BadControlRequest(Exception):
     """A control call with a body we cannot use."""
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
+    """The control call's JSON object (an empty body is ``{}``)."""
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -45,7 +47,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _bad(message: str) -> JSONResponse:
+def bad_request(message: str) -> JSONResponse:
+    """400 in Stripe's error shape, for a control call we cannot use."""
     return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 400)
 
 
@@ -55,18 +58,18 @@ async def delivery(request: Request) -> JSONResponse:
     if request.method == "GET":
         return JSONResponse(asdict(rt.deliverer.switches))
     try:
-        changes = await _json_body(request)
+        changes = await json_body(request)
     except BadControlRequest as exc:
-        return _bad(str(exc))
+        return bad_request(str(exc))
     types = {f.name: f.type for f in fields(DeliverySwitches)}
     for name, value in changes.items():
         if name not in types:
-            return _bad(f"unknown switch: {name}")
+            return bad_request(f"unknown switch: {name}")
         wanted_float = types[name] in ("float", float)
         ok = (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
               if wanted_float else isinstance(value, bool))
         if not ok:
-            return _bad(f"{name} must be {'a number >= 0' if wanted_float else 'a boolean'}")
+            return bad_request(f"{name} must be {'a number >= 0' if wanted_float else 'a boolean'}")
     switches = await run_in_threadpool(rt.deliverer.configure, **changes)
     return JSONResponse(asdict(switches))
 
@@ -76,14 +79,14 @@ async def pay(request: Request) -> JSONResponse:
     rt = runtime_of(request)
     session_id = request.path_params["id"]
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
     except BadControlRequest as exc:
-        return _bad(str(exc))
+        return bad_request(str(exc))
     method = str(body.get("method") or "card")
     try:
         if method == "card":
             if not isinstance(body.get("card"), str):
-                return _bad('give {"card": "4242424242424242"} or {"method": "bank_debit_..."}')
+                return bad_request('give {"card": "4242424242424242"} or {"method": "bank_debit_..."}')
             session = checkout_flow.pay_with_card(rt.state, session_id, body["card"])
         else:
             session = checkout_flow.pay_with_bank_debit(rt.state, session_id, method,
@@ -119,12 +122,12 @@ async def flush(request: Request) -> JSONResponse:
     """Release held events and wait until every delivery is done (or the timeout passes)."""
     rt = runtime_of(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
     except BadControlRequest as exc:
-        return _bad(str(exc))
+        return bad_request(str(exc))
     timeout = body.get("timeout", rt.config.flush_timeout_seconds)
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0:
-        return _bad("timeout must be a number of seconds")
+        return bad_request("timeout must be a number of seconds")
     rt.deliverer.release_held()
     done = await run_in_threadpool(rt.scheduler.wait_idle, "delivery", float(timeout))
     return JSONResponse({"flushed": done, "pending": rt.deliverer.pending()},

@@ -12,7 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
+# Stripe's published examples, kept in the repository (see tests/fixtures/stripe/README.md).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "fixtures3.json"
 SECRET = "whsec_test_primary_secret"
 
 
@@ -25,6 +26,7 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
 
 @cache
 def fixtures() -> dict[str, Any]:
+    """Stripe's example of every resource, by name (``"checkout.session"``, ``"event"``...)."""
     with FIXTURES.open() as f:
         return json.load(f)["resources"]
 

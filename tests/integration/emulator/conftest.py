@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +16,6 @@ import stripe
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-FIXTURES_PATH = REPO_ROOT.parent / "shared" / "stripe" / "fixtures3.json"
 API_KEY = "sk_test_emulator"
 SUCCESS_URL = "http://127.0.0.1:4242/success?session_id={CHECKOUT_SESSION_ID}"
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-FIXTURES_PATH = REPO_ROOT.parent / "shared" / "stripe" / "fixtures3.json"
+from tests.support.webhooks import fixtures
 
 RESOURCES = ["checkout.session", "item", "price", "product", "customer", "event",
              "webhook_endpoint", "payment_intent", "setup_intent", "payment_method",
@@ -19,10 +16,8 @@ RESOURCES = ["checkout.session", "item", "price", "product", "customer", "event"
 
 @pytest.fixture(scope="module")
 def stripe_examples() -> dict[str, Any]:
-    if not FIXTURES_PATH.exists():
-        pytest.skip(f"Stripe's fixtures are not at {FIXTURES_PATH}")
-    examples: dict[str, Any] = json.loads(FIXTURES_PATH.read_text())["resources"]
-    return examples
+    """Stripe's published examples (``tests/fixtures/stripe``, in the repository: never skipped)."""
+    return fixtures()
 
 
 def _served(api: httpx.Client, shop: Any) -> dict[str, dict[str, Any]]:
