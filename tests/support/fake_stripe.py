@@ -29,8 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from adapters.stripe_gateway import CatalogPrice
 from domain.facts import SessionFacts
+
+from adapters.stripe_gateway import CatalogPrice
 from domain.ports import (
     CheckoutSnapshot,
     LineItem,
