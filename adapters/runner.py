@@ -19,6 +19,11 @@ from domain.processing import BatchProcessor
 log = logging.getLogger(__name__)
 
 
+class NotLeased(Exception):
+    """Raised by a follower's guard: this process may no longer follow (its lease is gone).
+    The follower processes nothing more and its thread ends."""
+
+
 class Follower:
     """Feeds ``processor`` the notifications of ``upstream`` in batches."""
 
@@ -42,6 +47,8 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._position: int | None = None
         self._lock = threading.Lock()
+        # Called before each batch is processed; raises NotLeased to stop (see adapters.lease).
+        self.guard: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -78,6 +85,8 @@ class Follower:
         )
         if not notifications:
             return 0
+        if self.guard is not None:
+            self.guard()
         batch = [(n.id, self.upstream.mapper.to_domain_event(n)) for n in notifications]
         try:
             new_events = self.processor.process_batch(self.upstream.name, batch)
@@ -94,6 +103,8 @@ class Follower:
     # Thread ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stopping.clear()
+        self._position = None  # another process may have moved on meanwhile
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -109,6 +120,10 @@ class Follower:
             self._wake.clear()
             try:
                 caught_up = self.catch_up()
+            except NotLeased as lost:
+                self.last_error = str(lost)
+                log.warning("%s stopped: %s", self.name, lost)
+                return
             except (StripeUnavailable, NotifierUnavailable) as outage:  # now and then: no traceback
                 self.last_error = str(outage)
                 self._position = None
