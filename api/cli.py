@@ -42,9 +42,12 @@ def serve() -> None:
     """Run the service (local mode with the Stripe emulator when STRIPE_API_KEY is unset)."""
     settings = load_settings(serving=True)
     _share_metrics_between_processes()
-    from api.serve import run
+    from api.serve import CannotServe, run
 
-    run(settings)
+    try:
+        run(settings)
+    except CannotServe as error:
+        fail(str(error))
 
 
 @cli.command()
@@ -100,7 +103,7 @@ def failures() -> None:
     """Print what needs a person, oldest first (JSON)."""
     services = _services()
     try:
-        _print({"failures": services.support.failures()})
+        _print({"failures": _or_not_found(services.support.failures)})
     finally:
         services.stop()
 
@@ -146,24 +149,50 @@ def _services(*, needs_stripe: bool = False) -> Any:
     if needs_stripe and settings.local_mode:
         fail("STRIPE_API_KEY is needed to reach Stripe (local mode's emulator lives only as "
              "long as its `serve`)")
-    return build(settings)
+    return build(_existing_store(settings, ALL_APPLICATIONS))
 
 
 def _ledger() -> Any:
     from domain.ledger import Ledger
 
-    settings = load_settings(serving=False)
-    settings.store.prepare()
-    return Ledger(env=settings.store.env_for(Ledger.name))
+    settings = _existing_store(load_settings(serving=False), (Ledger.name,))
+    return Ledger(env=settings.store.env_for(Ledger.name, create_table=False))
+
+
+# What build() opens: a command that uses them all needs every one to exist already.
+ALL_APPLICATIONS = ("Inbox", "Ledger", "Fulfillment", "Notices", "Support")
+
+
+def _existing_store(settings: Settings, app_names: tuple[str, ...]) -> Settings:
+    """``settings`` for a command that never creates a store (no files, no tables); one
+    line naming where it looked, and exit 2, when there is none."""
+    from dataclasses import replace
+
+    from adapters.stores import StoreUnavailable
+
+    try:
+        settings.store.check_exists(app_names)
+    except StoreUnavailable as error:
+        fail(f"DATABASE_URL: {error}")
+    return replace(settings, create_tables=False)
 
 
 def _or_not_found(query: Any) -> Any:
+    from eventsourcing.persistence import PersistenceError
+
     from domain.errors import SessionNotFound
 
     try:
         return query()
     except SessionNotFound as missing:
         fail(str(missing), code=1)
+    except PersistenceError as error:  # e.g. PostgreSQL without the ledger's tables
+        fail(f"DATABASE_URL: cannot read the ledger in {_where()}: "
+             f"{' '.join(str(error).split())}")
+
+
+def _where() -> str:
+    return load_settings(serving=False).store.where
 
 
 def _parse_time(raw: str) -> datetime:
