@@ -6,6 +6,11 @@ a session-level advisory lock on PostgreSQL (released by the server when the hol
 connection ends, however the holder ends), an exclusive ``flock`` on a file beside the
 SQLite databases (released by the kernel likewise). The in-memory store is private
 to its process, so its lease is always free.
+
+A PostgreSQL lease can be lost without its holder noticing: a server restart ends the
+lease's connection, and another worker may take the lock as soon as the server is back.
+The holder's followers therefore check the lease before each batch (:meth:`Lease.ensure_held`
+as their guard), and :class:`LeasedRunner` stops them and goes back to standing by.
 """
 
 from __future__ import annotations
@@ -13,45 +18,97 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
+from collections.abc import Sequence
 from typing import IO
 
 import psycopg
 
+from adapters.runner import Follower, NotLeased
 from adapters.stores import Store
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x636B_6C65_6467  # "ckledg": one lock per database
+RETRY_SECONDS = 2.0  # how often a standby worker asks for the lease
+CHECK_SECONDS = 1.0  # how often an idle holder checks it still holds it
+
+# Our own backend still holds the (bigint-keyed) advisory lock: a restarted server, a
+# terminated backend or an explicit unlock all make this false or fail.
+_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND classid::bigint = %s AND objid::bigint = %s"
+    " AND objsubid = 1)"
+)
+
+
+class LeaseLost(NotLeased):
+    """This process held the follower lease and does not any more."""
 
 
 class Lease:
-    """Taken with :meth:`acquire` (never waits), given back with :meth:`release`."""
+    """Taken with :meth:`acquire` (never waits), checked with :meth:`held`, given back
+    with :meth:`release`. Safe to use from several threads."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.lost = threading.Event()  # set once a check finds the lease gone
+        self._held = False
         self._connection: psycopg.Connection | None = None
         self._file: IO[bytes] | None = None
+        self._lock = threading.Lock()
 
     def acquire(self) -> bool:
         """Take the lease if it is free; False if another process holds it."""
-        if self.store.kind == "postgres":
-            return self._acquire_advisory_lock()
-        if self.store.kind == "sqlite":
-            return self._acquire_file_lock()
-        return True
+        with self._lock:
+            if self._held:
+                return True
+            if self.store.kind == "postgres":
+                self._held = self._acquire_advisory_lock()
+            elif self.store.kind == "sqlite":
+                self._held = self._acquire_file_lock()
+            else:
+                self._held = True
+            if self._held:
+                self.lost.clear()
+            return self._held
+
+    def held(self) -> bool:
+        """Whether this process still holds the lease (asks the server on PostgreSQL)."""
+        with self._lock:
+            if not self._held or self._connection is None:
+                return self._held  # a flock cannot be taken away from its holder
+            try:
+                row = self._connection.execute(
+                    _HELD, (LOCK_KEY >> 32, LOCK_KEY & 0xFFFF_FFFF)).fetchone()
+            except psycopg.Error as error:
+                log.warning("the follower lease's connection is gone: %s", error)
+                return False
+            return bool(row and row[0])
+
+    def ensure_held(self) -> None:
+        """Raise :class:`LeaseLost` unless the lease is still held (a follower's guard)."""
+        if not self.held():
+            self.lost.set()
+            raise LeaseLost("this process no longer holds the follower lease")
 
     def release(self) -> None:
-        if self._connection is not None:
-            self._connection.close()  # the server drops the session's advisory lock
-            self._connection = None
-        if self._file is not None:
-            self._file.close()  # closing the file gives the flock back
-            self._file = None
+        with self._lock:
+            self._held = False
+            if self._connection is not None:
+                self._connection.close()  # the server drops the session's advisory lock
+                self._connection = None
+            if self._file is not None:
+                self._file.close()  # closing the file gives the flock back
+                self._file = None
 
     def _acquire_advisory_lock(self) -> bool:
         store = self.store
+        # Keepalives: a holder cut off from the server learns it within about 20 s.
         connection = psycopg.connect(host=store.host, port=store.port, user=store.user,
                                      password=store.password, dbname=store.dbname,
-                                     autocommit=True, connect_timeout=5)
+                                     autocommit=True, connect_timeout=5, keepalives=1,
+                                     keepalives_idle=5, keepalives_interval=5,
+                                     keepalives_count=3)
         row = connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
         if row is None or not row[0]:
             connection.close()
@@ -73,3 +130,56 @@ class Lease:
         handle.flush()
         self._file = handle
         return True
+
+
+class LeasedRunner:
+    """Runs ``followers`` while this process holds ``lease``, in a thread of its own:
+    stands by until the lease is free, follows, and on losing the lease stops the
+    followers and stands by again. Ends when ``stopping`` is set."""
+
+    def __init__(self, lease: Lease, followers: Sequence[Follower],
+                 stopping: threading.Event) -> None:
+        self.lease = lease
+        self.followers = tuple(followers)
+        self.stopping = stopping
+        self._thread = threading.Thread(target=self._run, name="lease-standby", daemon=True)
+
+    def start(self) -> LeasedRunner:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while self._wait_for_lease():
+            self._follow_until_lost()
+
+    def _wait_for_lease(self) -> bool:
+        waiting = False
+        while not self.stopping.is_set():
+            try:
+                if self.lease.acquire():
+                    if waiting:
+                        log.info("took over the follower lease")
+                    return True
+            except Exception as error:  # the store is not there yet: keep asking
+                log.warning("cannot ask for the follower lease yet: %s", error)
+            if not waiting:
+                log.warning("another process follows this store; standing by")
+                waiting = True
+            self.stopping.wait(RETRY_SECONDS)
+        return False
+
+    def _follow_until_lost(self) -> None:
+        for follower in self.followers:
+            follower.guard = self.lease.ensure_held
+            follower.start()
+        while not self.stopping.is_set():
+            if self.lease.lost.wait(CHECK_SECONDS) or not self.lease.held():
+                log.warning("lost the follower lease (did the database restart?); "
+                            "stopped following, standing by")
+                break
+        for follower in self.followers:
+            follower.stop()
+        self.lease.release()

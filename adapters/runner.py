@@ -21,6 +21,11 @@ from domain.ports import NotifierUnavailable, StripeUnavailable
 log = logging.getLogger(__name__)
 
 
+class NotLeased(Exception):
+    """Raised by a follower's guard: this process may no longer follow (its lease is gone).
+    The follower processes nothing more and its thread ends."""
+
+
 class Follower:
     """Feeds ``processor`` the notifications of ``upstream`` in batches."""
 
@@ -44,6 +49,8 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._position: int | None = None
         self._lock = threading.Lock()
+        # Called before each batch is processed; raises NotLeased to stop (see adapters.lease).
+        self.guard: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -80,6 +87,8 @@ class Follower:
         )
         if not notifications:
             return 0
+        if self.guard is not None:
+            self.guard()
         batch = [(n.id, self._read(n)) for n in notifications]
         try:
             new_events = self.processor.process_batch(self.upstream.name, batch)
@@ -107,6 +116,8 @@ class Follower:
     # Thread ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stopping.clear()
+        self._position = None  # another process may have moved on meanwhile
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -122,6 +133,10 @@ class Follower:
             self._wake.clear()
             try:
                 caught_up = self.catch_up()
+            except NotLeased as lost:
+                self.last_error = str(lost)
+                log.warning("%s stopped: %s", self.name, lost)
+                return
             except (StripeUnavailable, NotifierUnavailable) as outage:  # now and then: no traceback
                 self.last_error = str(outage)
                 self._position = None

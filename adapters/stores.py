@@ -14,6 +14,11 @@ from urllib.parse import unquote, urlsplit
 DEFAULT_DATABASE_URL = "sqlite:///var/ledger.sqlite3"
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be used (unreachable, or not created yet); the message says where
+    it looked and why, in one line."""
+
+
 @dataclass(frozen=True)
 class Store:
     """Where the event store lives."""
@@ -83,6 +88,43 @@ class Store:
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_PRE_PING": "y",
         }
+
+    @property
+    def where(self) -> str:
+        """Where the store is, for messages (never the password)."""
+        if self.kind == "postgres":
+            return f"postgresql://{self.host}:{self.port}/{self.dbname}"
+        if self.kind == "sqlite":
+            assert self.path is not None
+            return str(self.path.resolve())
+        return self.url
+
+    def check_reachable(self, timeout: int = 5) -> None:
+        """Raise :class:`StoreUnavailable` unless a PostgreSQL server answers (other stores
+        are files or memory: nothing to reach)."""
+        if self.kind != "postgres":
+            return
+        import psycopg  # only PostgreSQL stores need the driver
+
+        try:
+            psycopg.connect(host=self.host, port=self.port, user=self.user,
+                            password=self.password, dbname=self.dbname,
+                            connect_timeout=timeout).close()
+        except psycopg.Error as error:
+            cause = " ".join(str(error).split()) or type(error).__name__
+            raise StoreUnavailable(f"cannot reach {self.where}: {cause}") from None
+
+    def check_exists(self, app_names: tuple[str, ...]) -> None:
+        """Raise :class:`StoreUnavailable` unless the store was created (reads never create
+        one): the SQLite files of these applications exist, or PostgreSQL answers."""
+        if self.kind == "sqlite":
+            for name in app_names:
+                file = self.sqlite_file(name)
+                if not file.exists():
+                    raise StoreUnavailable(f"no ledger database at {file.resolve()} (nothing "
+                                           "recorded there yet, or a relative path read from "
+                                           "another directory)")
+        self.check_reachable()
 
     def sqlite_file(self, app_name: str) -> Path:
         assert self.path is not None

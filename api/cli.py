@@ -6,12 +6,14 @@ import json
 import os
 import sys
 import tempfile
-from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from api.settings import Settings, SettingsError
+
+T = TypeVar("T")
 
 cli = typer.Typer(
     help="Event-sourced backend for Stripe Checkout. Settings come from the environment "
@@ -42,9 +44,12 @@ def serve() -> None:
     """Run the service (local mode with the Stripe emulator when STRIPE_API_KEY is unset)."""
     settings = load_settings(serving=True)
     _share_metrics_between_processes()
-    from api.serve import run
+    from api.serve import CannotServe, run
 
-    run(settings)
+    try:
+        run(settings)
+    except CannotServe as error:
+        fail(str(error))
 
 
 @cli.command()
@@ -89,7 +94,10 @@ def state(
 
     if version is not None and at is not None:
         fail("give --version or --at, not both")
-    moment = _parse_time(at) if at is not None else None
+    from api.params import parse_session_id, parse_time
+
+    session_id = _parsed(parse_session_id, session_id, "CS_ID")
+    moment = _parsed(parse_time, at, "--at") if at is not None else None
     ledger = _ledger()
     session = _or_not_found(lambda: ledger.session(session_id, version=version, at=moment))
     _print(session_view(session))
@@ -102,7 +110,8 @@ def failures() -> None:
     try:
         from api.views import case_view
 
-        _print({"failures": [case_view(case) for case in services.support.failures()]})
+        failures = _or_not_found(services.support.failures)
+        _print({"failures": [case_view(case) for case in failures]})
     finally:
         services.stop()
 
@@ -133,6 +142,31 @@ def fulfill(
             "newly_fulfilled": outcome.newly_fulfilled})
 
 
+@cli.command()
+def reprocess(
+    event_id: str,
+    reason: Annotated[str | None, typer.Option(help="Why (kept with the event's record)")] = None,
+) -> None:
+    """Apply a stored Stripe event again (an event_unprocessable case), never twice;
+    recorded under your user name."""
+    import getpass
+
+    from api.params import parse_event_id
+
+    event_id = _parsed(parse_event_id, event_id, "EVT_ID")
+    services = _services()
+    try:
+        stored = services.inbox.get(event_id)
+        if stored is None:
+            fail(f"no stored Stripe event {event_id} in {_where()}", code=1)
+        outcome, error = services.ledger.reprocess(stored, f"cli:{getpass.getuser()}", reason)
+    finally:
+        services.stop()
+    _print({"event": event_id, "type": stored.type, "status": outcome, "error": error})
+    if outcome == "failed":
+        raise typer.Exit(1)
+
+
 def _share_metrics_between_processes() -> None:
     """The web and worker processes count into one directory that /metrics adds up.
     prometheus_client reads the setting when first imported, so this comes first."""
@@ -148,32 +182,58 @@ def _services(*, needs_stripe: bool = False) -> Any:
     if needs_stripe and settings.local_mode:
         fail("STRIPE_API_KEY is needed to reach Stripe (local mode's emulator lives only as "
              "long as its `serve`)")
-    return build(settings)
+    from domain.apps.pipeline import APPLICATIONS
+
+    return build(_existing_store(settings, tuple(app.name for app in APPLICATIONS)))
 
 
 def _ledger() -> Any:
     from domain.apps.ledger import Ledger
 
-    settings = load_settings(serving=False)
-    settings.store.prepare()
-    return Ledger(env=settings.store.env_for(Ledger.name))
+    settings = _existing_store(load_settings(serving=False), (Ledger.name,))
+    return Ledger(env=settings.store.env_for(Ledger.name, create_table=False))
+
+
+def _existing_store(settings: Settings, app_names: tuple[str, ...]) -> Settings:
+    """``settings`` for a command that never creates a store (no files, no tables); one
+    line naming where it looked, and exit 2, when there is none."""
+    from dataclasses import replace
+
+    from adapters.stores import StoreUnavailable
+
+    try:
+        settings.store.check_exists(app_names)
+    except StoreUnavailable as error:
+        fail(f"DATABASE_URL: {error}")
+    return replace(settings, create_tables=False)
 
 
 def _or_not_found(query: Any) -> Any:
+    from eventsourcing.persistence import PersistenceError
+
     from domain.errors import SessionNotFound
 
     try:
         return query()
     except SessionNotFound as missing:
         fail(str(missing), code=1)
+    except PersistenceError as error:  # e.g. PostgreSQL without the ledger's tables
+        fail(f"DATABASE_URL: cannot read the ledger in {_where()}: "
+             f"{' '.join(str(error).split())}")
 
 
-def _parse_time(raw: str) -> datetime:
+def _where() -> str:
+    return load_settings(serving=False).store.where
+
+
+def _parsed(parse: Callable[[str], T], raw: str, option: str) -> T:
+    """A parameter parsed as the HTTP routes parse it; one line and exit 2 if malformed."""
+    from api.params import BadParameter
+
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--at must be an ISO-8601 time, got {raw!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse(raw)
+    except BadParameter as bad:
+        fail(f"{option}: {bad}")
 
 
 def _print(document: dict[str, Any]) -> None:

@@ -22,6 +22,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket bound now (``port=0`` picks a free one: read it from
+    ``getsockname()``); hand it to ``uvicorn.Server.run(sockets=[...])``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class EmulatorServer:
     """Run an emulator for tests or local mode::
 

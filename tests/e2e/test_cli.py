@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from api.system import create_tables
 from tests.conftest import service_env, settle
 from tests.support.webhooks import new_session_id, session_event, signed
 
@@ -43,7 +44,10 @@ def test_history_and_state_replay_a_session_from_the_store(tmp_path: Path) -> No
 
 
 def test_an_unknown_session_exits_1_with_one_line(tmp_path: Path) -> None:
-    done = run("state", "cs_test_nobody", env=service_env(f"sqlite:///{tmp_path}/l.sqlite3"))
+    env = service_env(f"sqlite:///{tmp_path}/l.sqlite3")
+    create_tables(Settings.from_env(env))  # a store exists; the session is not in it
+
+    done = run("state", "cs_test_nobody", env=env)
 
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "not found" in done.stderr
@@ -63,7 +67,10 @@ def test_bad_settings_stop_start_up_with_one_line_each_and_no_traceback(tmp_path
 
 
 def test_failures_lists_nothing_on_a_fresh_store(tmp_path: Path) -> None:
-    done = run("failures", env=service_env(f"sqlite:///{tmp_path}/l.sqlite3"))
+    env = service_env(f"sqlite:///{tmp_path}/l.sqlite3")
+    create_tables(Settings.from_env(env))
+
+    done = run("failures", env=env)
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"failures": []}

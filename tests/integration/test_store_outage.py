@@ -38,12 +38,17 @@ def test_webhooks_get_503_while_postgres_is_down_and_200_once_it_is_back(
             health = client.get("/healthz")
         finally:
             cluster.resume()
+        # Stripe retries: the pool may take a few seconds to reconnect after the restart.
         after = client.post("/webhook", content=payload, headers=headers)
+        deadline = time.monotonic() + 15
+        while after.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            after = client.post("/webhook", content=payload, headers=headers)
         settle(client)
         history = client.get(f"/sessions/{session_id}/history", headers=STAFF).json()
 
     assert (during.status_code, health.status_code) == (503, 503)
     assert "nothing was recorded" in during.json()["error"]
-    assert took < 10, "Stripe waits about 10 s for an answer"
+    assert took < 3, "the README promises the 503 within 3 s (Stripe waits about 10 s)"
     assert after.json() == {"received": True, "duplicate": False}  # the 503 recorded nothing
     assert [e["type"] for e in history["events"]] == ["Completed"]

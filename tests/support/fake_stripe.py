@@ -29,9 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from domain.facts import SessionFacts
-
 from adapters.stripe_gateway import CatalogPrice
+from domain.model.facts import SessionFacts
 from domain.ports import (
     CheckoutSnapshot,
     LineItem,
