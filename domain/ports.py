@@ -9,6 +9,14 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts
+from domain.model.payment_facts import (
+    Card,
+    ChargeRequest,
+    ChargeResult,
+    RecoveryRequest,
+    SetupResult,
+    StripeCustomer,
+)
 
 __all__ = ["CheckoutSnapshot", "LineItem"]  # value objects the ports speak in, for adapters
 
@@ -56,3 +64,45 @@ class Notifier(Protocol):
     """Tells a customer something went wrong."""
 
     def payment_failed(self, facts: SessionFacts) -> None: ...
+
+
+class CardGateway(Protocol):
+    """What saving cards needs from Stripe (setup mode, existing customers)."""
+
+    def retrieve_setup(self, session_id: str) -> SetupResult:
+        """The setup-mode session with its SetupIntent's card, in one request.
+        Raises :class:`UnknownAtStripe` for a session Stripe does not know."""
+        ...
+
+    def create_customer(self, email: str | None, idempotency_key: str) -> str:
+        """A new Customer's id (the key makes a retry answer the same Customer)."""
+        ...
+
+    def retrieve_customer(self, customer: str) -> StripeCustomer:
+        """Raises :class:`UnknownAtStripe` for a customer Stripe does not know (or deleted)."""
+        ...
+
+    def attach_card(self, payment_method: str, customer: str) -> Card:
+        """Attach the card to the customer (nothing to do if it already is); the card."""
+        ...
+
+    def set_default_card(self, customer: str, payment_method: str) -> None:
+        """Set ``invoice_settings.default_payment_method``."""
+        ...
+
+
+class ChargeGateway(Protocol):
+    """What off-session charges need from Stripe."""
+
+    def charge_off_session(self, request: ChargeRequest) -> ChargeResult:
+        """Create and confirm a PaymentIntent off-session with the request's idempotency key.
+        A decline is a result, not an error. Raises :class:`StripeUnavailable` when the
+        answer was lost (timeout, 5xx, 429): the outcome is unknown, and the same key tells
+        it later. Raises :class:`UnknownAtStripe` or :class:`StripeRefused` when Stripe
+        refused the request itself (nothing was charged)."""
+        ...
+
+    def create_recovery_session(self, request: RecoveryRequest, success_url: str,
+                                cancel_url: str) -> tuple[str, str]:
+        """A payment-mode Checkout Session for the customer: its id and URL."""
+        ...
