@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -27,7 +27,11 @@ class NotLeased(Exception):
 
 
 class Follower:
-    """Feeds ``processor`` the notifications of ``upstream`` in batches."""
+    """Feeds ``processor`` the notifications of ``upstream`` in batches (one pipeline edge).
+
+    A :class:`Runner` drives it, with the other followers of the same processor, in one
+    thread; tests and the CLI call :meth:`catch_up` themselves.
+    """
 
     def __init__(
         self,
@@ -35,20 +39,19 @@ class Follower:
         processor: BatchProcessor,
         *,
         batch_size: int = 500,
-        poll_interval: float = 1.0,
         on_processed: Callable[[int], None] | None = None,
+        wake: threading.Event | None = None,
+        lock: threading.Lock | None = None,
     ) -> None:
         self.upstream = upstream
         self.processor = processor
         self.batch_size = batch_size
-        self.poll_interval = poll_interval
         self.on_processed = on_processed
-        self.last_error: str | None = None
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Shared by the followers of one processor: a prompt to any wakes their runner,
+        # and they never process at the same time (one writer per application).
+        self.wake = wake or threading.Event()
+        self._lock = lock or threading.Lock()
         self._position: int | None = None
-        self._lock = threading.Lock()
         # Called before each batch is processed; raises NotLeased to stop (see adapters.lease).
         self.guard: Callable[[], None] | None = None
 
@@ -58,7 +61,7 @@ class Follower:
 
     def prompt(self, _count: int = 0) -> None:
         """Tell the follower that the upstream log has grown."""
-        self._wake.set()
+        self.wake.set()
 
     def position(self) -> int:
         """The last upstream notification id processed."""
@@ -69,14 +72,18 @@ class Follower:
         head = self.upstream.recorder.max_notification_id() or 0
         return max(0, head - self.position())
 
-    def catch_up(self) -> int:
+    def forget_position(self) -> None:
+        """Read the position from the store next time (another process may have moved)."""
+        self._position = None
+
+    def catch_up(self, stopping: threading.Event | None = None) -> int:
         """Process everything the upstream log holds now; answer how many were processed."""
         done = 0
         with self._lock:
             while True:
                 count = self._process_next_batch()
                 done += count
-                if count < self.batch_size or self._stopping.is_set():
+                if count < self.batch_size or (stopping is not None and stopping.is_set()):
                     return done
 
     def _process_next_batch(self) -> int:
@@ -113,48 +120,77 @@ class Follower:
             return Unreadable(notification.originator_id, notification.originator_version,
                               f"{type(error).__name__}: {error}", *_stripe_ids(notification))
 
-    # Thread ----------------------------------------------------------------------------
+
+class Runner:
+    """Keeps one processor up to date with all its upstream logs, in one thread of its
+    own: one writer per application, so its followers never race each other. Woken by a
+    prompt, and polls (events written by other processes, or before a restart)."""
+
+    def __init__(self, followers: Sequence[Follower], poll_interval: float = 1.0) -> None:
+        assert followers and len({f.processor.name for f in followers}) == 1
+        self.followers = tuple(followers)
+        self.poll_interval = poll_interval
+        self.wake = followers[0].wake
+        self.last_error: str | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return self.followers[0].processor.name
+
+    def set_guard(self, guard: Callable[[], None] | None) -> None:
+        for follower in self.followers:
+            follower.guard = guard
 
     def start(self) -> None:
         self._stopping.clear()
-        self._position = None  # another process may have moved on meanwhile
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        for follower in self.followers:
+            follower.forget_position()  # another process may have moved on meanwhile
+        self._thread = threading.Thread(target=self._run, name=f"follow-{self.name}",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
-        self._wake.set()
+        self.wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         backoff = self.poll_interval
         while not self._stopping.is_set():
-            self._wake.clear()
+            self.wake.clear()
             try:
-                caught_up = self.catch_up()
+                caught_up = sum(f.catch_up(self._stopping) for f in self.followers)
             except NotLeased as lost:
                 self.last_error = str(lost)
                 log.warning("%s stopped: %s", self.name, lost)
                 return
             except (StripeUnavailable, NotifierUnavailable) as outage:  # now and then: no traceback
-                self.last_error = str(outage)
-                self._position = None
-                log.warning("%s paused, %s; retrying in %.1f s", self.name, outage, backoff)
-                self._stopping.wait(backoff)
+                self._pause(str(outage), backoff)
                 backoff = min(backoff * 2, 30.0)
             except Exception as error:  # keep following; the store may come back
-                self.last_error = f"{type(error).__name__}: {error}"
-                self._position = None
-                log.exception("%s failed; retrying in %.1f s", self.name, backoff)
-                self._stopping.wait(backoff)
+                log.exception("%s failed", self.name)
+                self._pause(f"{type(error).__name__}: {error}", backoff)
                 backoff = min(backoff * 2, 30.0)
             else:
                 if caught_up:
                     log.debug("%s processed %d events", self.name, caught_up)
                 self.last_error = None
                 backoff = self.poll_interval
-            self._wake.wait(self.poll_interval)
+            self.wake.wait(self.poll_interval)
+
+    def _pause(self, error: str, backoff: float) -> None:
+        self.last_error = error
+        for follower in self.followers:
+            follower.forget_position()
+        log.warning("%s paused, %s; retrying in %.1f s", self.name, error, backoff)
+        self._stopping.wait(backoff)
 
 
 def _stripe_ids(notification: Any) -> tuple[str | None, str | None]:

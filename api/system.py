@@ -20,7 +20,7 @@ from adapters.group_commit import GroupCommitter
 from adapters.lease import Lease, LeasedRunner
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
-from adapters.runner import Follower
+from adapters.runner import Follower, Runner
 from adapters.stripe_events import ROUTES
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
@@ -70,6 +70,7 @@ class Services:
     support: Support
     stripe: StripeGateway
     followers: tuple[Follower, ...]
+    runners: tuple[Runner, ...]
     committer: GroupCommitter[StripeEvent, bool]
     verifier: WebhookVerifier | None
     metrics: Metrics
@@ -80,7 +81,7 @@ class Services:
         self.lease = Lease(self.settings.store)
 
     def follower(self, upstream: str, processor: str) -> Follower:
-        """The runner of one pipeline edge, e.g. ``follower("Inbox", "Ledger")``."""
+        """The follower of one pipeline edge, e.g. ``follower("Inbox", "Ledger")``."""
         return next(f for f in self.followers
                     if (f.upstream.name, f.processor.name) == (upstream, processor))
 
@@ -89,16 +90,16 @@ class Services:
         return self.follower("Inbox", "Ledger")
 
     def start(self, *, follow: bool = True) -> None:
-        """Start the followers: each first catches up with what was recorded before this
-        start, then follows, in its own thread (a slow Stripe never holds up start-up or
-        shutdown).
+        """Start the runners: one thread per application that follows others, which first
+        catches up with what was recorded before this start, then follows (a slow Stripe
+        never holds up start-up or shutdown).
 
         With ``follow=False`` the process only ingests and answers queries; a worker
         process (``checkout-ledger worker``) does the following. Only the holder of the
         store's lease follows: another process stands by until it can take the lease.
         """
         if follow:
-            LeasedRunner(self.lease, self.followers, self._stopping).start()
+            LeasedRunner(self.lease, self.runners, self._stopping).start()
 
     def settle(self, rounds: int = 20) -> None:
         """Process everything recorded so far, in this thread (tests, CLI): every follower
@@ -110,8 +111,8 @@ class Services:
 
     def stop(self) -> None:
         self._stopping.set()
-        for follower in self.followers:
-            follower.stop()
+        for runner in self.runners:
+            runner.stop()
         self.lease.release()
         for app in (self.support, self.notices, self.fulfillment, self.ledger, self.inbox):
             app.close()
@@ -165,18 +166,23 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,
                                                        support)}
     prompts = _Prompts()
+    wakes: dict[str, threading.Event] = defaultdict(threading.Event)
+    locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
     followers = []
     for upstream, processor in PIPELINE:
         follower = Follower(
             apps[upstream.name], apps[processor.name],
             batch_size=BATCH_SIZES.get((upstream.name, processor.name), DEFAULT_BATCH_SIZE),
-            poll_interval=poll_interval, on_processed=prompts.of(processor.name))
+            on_processed=prompts.of(processor.name), wake=wakes[processor.name],
+            lock=locks[processor.name])
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
+    runners = tuple(Runner([f for f in followers if f.processor.name == name], poll_interval)
+                    for name in dict.fromkeys(f.processor.name for f in followers))
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
         inbox.record, on_commit=prompts.of(Inbox.name))
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     return Services(settings, inbox, ledger, fulfillment, notices, support, stripe,
-                    tuple(followers), committer, verifier, metrics)
+                    tuple(followers), runners, committer, verifier, metrics)
 

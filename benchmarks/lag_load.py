@@ -147,6 +147,21 @@ def collect(base_url: str, token: str, wanted: set[str], *, patience: float
     return fulfilled, completed
 
 
+def fulfilled_times(base_url: str, token: str, session_ids: set[str]) -> dict[str, float]:
+    """Session id -> when its ``Fulfilled`` was recorded by the fulfillment application
+    (``fulfillment.fulfilled_at``; the ledger copies it into the session's history a hop
+    later). Asked after the load, so the asking costs the measured run nothing."""
+    times: dict[str, float] = {}
+    with httpx.Client(base_url=base_url, trust_env=False, timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}) as http:
+        for session_id in session_ids:
+            answer = http.get(f"/sessions/{session_id}")
+            moment = answer.json()["fulfillment"]["fulfilled_at"] if answer.is_success else None
+            if moment:
+                times[session_id] = datetime.fromisoformat(moment).timestamp()
+    return times
+
+
 def cpu_seconds(root: int) -> float:
     """CPU (user + system) used so far by a process, its children and its process group."""
     tick = os.sysconf("SC_CLK_TCK")

@@ -110,10 +110,11 @@ class FulfillmentProcess(BatchProcessor):
         return self.fulfill_checkout(session_id, trigger="support", actor=actor)
 
     def prepare(self, session_id: str, trigger: str, actor: str | None = None, *,
-                patient: bool = True) -> Outcome | Prepared:
+                patient: bool = True, known: Fulfillment | None = None) -> Outcome | Prepared:
         """Every step of :meth:`fulfill_checkout` but the record: where the session stands
-        if there is nothing to fulfil, else what the fulfiller granted."""
-        known = self.fulfillment(session_id)
+        if there is nothing to fulfil, else what the fulfiller granted. ``known`` is the
+        fulfillment as just read (by the batch), else it is read here."""
+        known = known or self.fulfillment(session_id)
         if known.fulfilled is not None:
             return Outcome("fulfilled", known.fulfilled.facts, fulfillment=known)
         snapshot = retrieve(self.stripe, session_id, self.retry_delays if patient else (),
@@ -162,8 +163,10 @@ class FulfillmentProcess(BatchProcessor):
         """Fulfil the batch's paid sessions; record them with the batch's position."""
         if not batch:
             return 0
-        to_fulfil = dict.fromkeys(e.session_id for _, e in batch if _paid(e))  # ordered, once
-        outcomes = list(self._threads().map(self._prepare_quietly, to_fulfil))
+        to_fulfil = list(dict.fromkeys(e.session_id for _, e in batch if _paid(e)))  # once each
+        known = self._read_ahead(to_fulfil)
+        outcomes = list(self._threads().map(self._prepare_quietly, to_fulfil,
+                                            [known.get(s) for s in to_fulfil]))
         prepared = [o for o in outcomes if isinstance(o, Prepared)]
         outage = next((o for o in outcomes if isinstance(o, Exception)), None)
         tracking = None if outage else Tracking(upstream, batch[-1][0])
@@ -228,12 +231,21 @@ class FulfillmentProcess(BatchProcessor):
                            fulfillment, newly_fulfilled=True)
         raise RuntimeError(f"could not record the fulfillment of {session_id}")
 
-    def _prepare_quietly(self, session_id: str) -> Prepared | Exception | None:
+    def _read_ahead(self, session_ids: list[str]) -> dict[str, Fulfillment]:
+        """The batch's fulfillments in one query (when the store can), by session id."""
+        found = self.load_many([fulfillment_uuid(s) for s in session_ids]) if session_ids else None
+        if found is None:
+            return {}
+        read = {s: found.get(fulfillment_uuid(s)) for s in session_ids}
+        return {s: f if isinstance(f, Fulfillment) else Fulfillment.of(s) for s, f in read.items()}
+
+    def _prepare_quietly(self, session_id: str, known: Fulfillment | None = None
+                         ) -> Prepared | Exception | None:
         """:meth:`prepare` for the follower: an outage comes back as the error (the batch
         is tried again later); a failure of this session is recorded on it and gives
         None, so the other sessions go on."""
         try:
-            ready = self.prepare(session_id, trigger="webhook")
+            ready = self.prepare(session_id, trigger="webhook", known=known)
         except (StripeUnavailable, PersistenceError) as outage:
             return outage
         except FulfillerFailed:

@@ -19,8 +19,7 @@ def wait_for(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyp
 
 
 def following(services) -> bool:  # type: ignore[no-untyped-def]
-    thread = services.ledger_follower._thread
-    return thread is not None and thread.is_alive()
+    return any(runner.running for runner in services.runners)
 
 
 def test_a_second_follower_stands_by_until_the_first_lets_go(database_url: str) -> None:

@@ -24,7 +24,7 @@ def wait_for(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyp
 
 
 def following(services: Services) -> bool:
-    return any(f._thread is not None and f._thread.is_alive() for f in services.followers)
+    return any(runner.running for runner in services.runners)
 
 
 def end_lease_connection(lease: Lease, database_url: str) -> None:
