@@ -3,12 +3,18 @@
 Deliberate simplifications, documented so tests can rely on them:
 - In a *setup* flow every valid card is saved, decline cards included, so that later off-session
   charges can exercise declines (Stripe's own card for that is 4000000000000341, also supported).
-- 4000002500003155 and 4000002760003184 pass authentication on the hosted page (the challenge is
-  "completed") but require authentication on every off-session charge.
+- Attaching a card to a customer never declines (Stripe declines most decline cards on attach;
+  only 4000000000000341 attaches and then fails every charge).
+- Authentication, as Stripe's test cards behave: 4000002760003184 needs it on every charge, so an
+  off-session charge fails with ``authentication_required``; 4000002500003155 and
+  4000003800000446 need it on-session only (a saved card charged off-session succeeds). The
+  hosted page counts the challenge as completed.
+- ``card.fingerprint`` is derived from the number: the same number always has the same one.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -38,10 +44,14 @@ _CHARGE_DECLINES: dict[str, Decline] = {
     "4000000000000127": Decline("incorrect_cvc", "incorrect_cvc",
                                 "Your card's security code is incorrect."),
     "4000000000000119": Decline("processing_error", "processing_error",
-                                "An error occurred while processing your card. Try again."),
+                                "An error occurred while processing your card. Try again in a "
+                                "little bit."),
+    "4100000000000019": Decline("card_declined", "fraudulent", "Your card was declined."),
     "4000000000000341": GENERIC,
 }
-_NEEDS_AUTHENTICATION = {"4000002500003155", "4000002760003184", "4000003800000446"}
+# Authentication on every charge, off-session included / on-session charges only.
+_ALWAYS_AUTHENTICATE = {"4000002760003184"}
+_ON_SESSION_AUTHENTICATE = {"4000002500003155", "4000003800000446"}
 
 # Stripe's test PaymentMethod ids, usable wherever a pm_ id is accepted.
 MAGIC_PAYMENT_METHODS = {
@@ -53,10 +63,23 @@ MAGIC_PAYMENT_METHODS = {
     "pm_card_chargeDeclinedLostCard": "4000000000009987",
     "pm_card_chargeDeclinedStolenCard": "4000000000009979",
     "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+    "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_chargeDeclinedFraudulent": "4100000000000019",
     "pm_card_chargeCustomerFail": "4000000000000341",
     "pm_card_authenticationRequired": "4000002760003184",
     "pm_card_authenticationRequiredOnSetup": "4000002500003155",
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_mastercard_debit": "5200828282828210",
+    "pm_card_discover": "6011111111111117",
 }
+
+
+def fingerprint(number: str) -> str:
+    """Stripe's ``card.fingerprint``: 16 characters, the same for the same card number."""
+    digest = hashlib.sha256(("emulator-card:" + normalize(number)).encode()).digest()
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:16])
 
 
 def normalize(number: str) -> str:
@@ -92,9 +115,16 @@ def brand(number: str) -> str:
     return "unknown"
 
 
-def charge_decline(number: str, *, off_session: bool) -> Decline | None:
-    """Why a charge on this card fails, or None when it succeeds."""
+def needs_authentication(number: str, *, off_session: bool) -> bool:
+    """Whether the issuer asks for 3D Secure on this charge."""
     digits = normalize(number)
-    if digits in _NEEDS_AUTHENTICATION:
-        return AUTHENTICATION if off_session else None
-    return _CHARGE_DECLINES.get(digits)
+    return digits in _ALWAYS_AUTHENTICATE or (not off_session and
+                                              digits in _ON_SESSION_AUTHENTICATE)
+
+
+def charge_decline(number: str, *, off_session: bool) -> Decline | None:
+    """Why a charge on this card fails, or None when it succeeds (or needs authentication
+    on-session: see :func:`needs_authentication`). Off-session, authentication is a decline."""
+    if off_session and needs_authentication(number, off_session=True):
+        return AUTHENTICATION
+    return _CHARGE_DECLINES.get(normalize(number))

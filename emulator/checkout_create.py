@@ -163,7 +163,7 @@ def create_session(state: EmulatorState, params: Params, base_url: str) -> dict[
         amount_subtotal=None if mode == "setup" else total,
         amount_total=None if mode == "setup" else total,
         payment_status="no_payment_required" if mode == "setup" else "unpaid",
-        customer_creation="if_required" if mode == "payment" else None,
+        customer_creation=None if mode == "subscription" else "if_required",
         payment_intent=None, setup_intent=None, subscription=None, invoice=None,
         client_secret=None, livemode=False, locale=params.string("locale"),
     )

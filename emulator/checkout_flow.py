@@ -14,11 +14,11 @@ from emulator.errors import card_error, invalid
 from emulator.objects import build_customer, now
 from emulator.objects_payments import (
     build_bank_payment_method,
-    build_card_payment_method,
     build_payment_intent,
     build_setup_intent,
     build_subscription,
 )
+from emulator.payment_methods import new_card
 from emulator.state import EmulatorState
 
 BANK_DEBIT_OUTCOMES = ("bank_debit_succeeds", "bank_debit_fails")
@@ -56,14 +56,20 @@ def pay_with_card(state: EmulatorState, session_id: str, number: str) -> dict[st
             pi = _payment_intent(state, session, pm, "card")
             _succeed(state, pi)
             session.update(payment_intent=pi["id"], payment_status="paid")
+        elif session["mode"] == "setup":
+            # Saved to the session's customer when it has one; otherwise to nobody (Checkout
+            # creates no Customer in setup mode).
+            owner = state.find("customer", session["customer"])
+            pm = _card(state, number, customer=owner["id"] if owner else None,
+                       email=_email(state, session))
+            if owner:
+                state.emit("payment_method.attached", pm)
+            _save_card(state, session, owner, pm)
         else:
             customer = _customer(state, session)
             pm = _card(state, number, customer=customer["id"], email=customer["email"])
             state.emit("payment_method.attached", pm)
-            if session["mode"] == "setup":
-                _save_card(state, session, customer, pm)
-            else:
-                _subscribe(state, session, customer, pm)
+            _subscribe(state, session, customer, pm)
         return _complete(state, session)
 
 
@@ -80,8 +86,7 @@ def pay_with_bank_debit(state: EmulatorState, session_id: str, outcome: str,
                           param="payment_method_types")
         pm = state.put(build_bank_payment_method(customer=None, email=_email(state, session)))
         pi = _payment_intent(state, session, pm, "us_bank_account")
-        pi["status"] = "processing"
-        pi["processing"] = {"type": "us_bank_account"}
+        pi["status"] = "processing"  # ``processing`` (the hash) describes cards only: stays null
         state.emit("payment_intent.processing", pi)
         session["payment_intent"] = pi["id"]
         state.pending_debits[session_id] = outcome
@@ -106,7 +111,6 @@ def settle(state: EmulatorState, session_id: str) -> dict[str, Any]:
         if outcome is None:
             raise invalid("This Checkout Session has no pending bank debit to settle.")
         pi = state.get("payment_intent", session["payment_intent"])
-        pi["processing"] = None
         if outcome == "bank_debit_succeeds":
             _succeed(state, pi)
             session["payment_status"] = "paid"
@@ -151,7 +155,7 @@ def _email(state: EmulatorState, session: dict[str, Any]) -> str:
 
 
 def _customer(state: EmulatorState, session: dict[str, Any]) -> dict[str, Any]:
-    """The session's customer; setup and subscription sessions create one when none was given."""
+    """The session's customer; subscription sessions create one when none was given."""
     existing = state.find("customer", session["customer"])
     if existing:
         return existing
@@ -163,9 +167,7 @@ def _customer(state: EmulatorState, session: dict[str, Any]) -> dict[str, Any]:
 
 def _card(state: EmulatorState, number: str, *, customer: str | None, email: str | None
           ) -> dict[str, Any]:
-    pm = state.put(build_card_payment_method(number, customer=customer, email=email))
-    state.card_numbers[pm["id"]] = cards.normalize(number)
-    return pm
+    return new_card(state, number, customer=customer, email=email)
 
 
 def _payment_intent(state: EmulatorState, session: dict[str, Any], pm: dict[str, Any],
@@ -184,9 +186,10 @@ def _succeed(state: EmulatorState, pi: dict[str, Any]) -> None:
     state.emit("payment_intent.succeeded", pi)
 
 
-def _save_card(state: EmulatorState, session: dict[str, Any], customer: dict[str, Any],
+def _save_card(state: EmulatorState, session: dict[str, Any], customer: dict[str, Any] | None,
                pm: dict[str, Any]) -> None:
-    seti = build_setup_intent(customer=customer["id"], payment_method=pm["id"],
+    seti = build_setup_intent(customer=customer["id"] if customer else None,
+                              payment_method=pm["id"],
                               payment_method_types=["card"], metadata={})
     state.put(seti)
     state.emit("setup_intent.created", seti)

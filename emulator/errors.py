@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 DOCS = "https://stripe.com/docs/error-codes/"
+LOGS = "https://dashboard.stripe.com/test/logs/"
+
+
+def request_log_url(request_id: str) -> str:
+    """Where Stripe's Dashboard shows the request; every error body links to it."""
+    return f"{LOGS}{request_id}?t={int(time.time())}"
 
 
 class StripeError(Exception):
@@ -30,8 +37,8 @@ class StripeError(Exception):
         self.param = param
         self.extra = extra or {}
 
-    def body(self) -> dict[str, Any]:
-        """The JSON body Stripe would send."""
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        """The JSON body Stripe would send (with ``request_log_url`` when the request is known)."""
         error: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.code:
             error["code"] = self.code
@@ -39,11 +46,14 @@ class StripeError(Exception):
         if self.param:
             error["param"] = self.param
         error.update(self.extra)
+        if request_id:
+            error["request_log_url"] = request_log_url(request_id)
         return {"error": error}
 
     def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
-        """Render as an HTTP response."""
-        return JSONResponse(self.body(), status_code=self.status, headers=headers)
+        """Render as an HTTP response (its ``Request-Id`` header names the logged request)."""
+        request_id = (headers or {}).get("Request-Id")
+        return JSONResponse(self.body(request_id), status_code=self.status, headers=headers)
 
 
 def invalid(message: str, *, param: str | None = None, code: str | None = None) -> StripeError:

@@ -19,7 +19,7 @@ def build_card_payment_method(number: str, *, customer: str | None, email: str |
     card_brand = cards.brand(digits)
     card.update(brand=card_brand, display_brand=card_brand, last4=digits[-4:],
                 exp_month=exp_month, exp_year=exp_year, country="US", funding="credit",
-                fingerprint=random_token(16), generated_from=None, wallet=None,
+                fingerprint=cards.fingerprint(digits), generated_from=None, wallet=None,
                 networks={"available": [card_brand], "preferred": None})
     card["checks"] = {"address_line1_check": None, "address_postal_code_check": None,
                       "cvc_check": "pass"}

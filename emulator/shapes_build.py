@@ -21,7 +21,7 @@ from typing import Any
 RESOURCES = [
     "checkout.session", "item", "price", "product", "customer", "event", "webhook_endpoint",
     "payment_intent", "setup_intent", "payment_method", "subscription", "subscription_item",
-    "plan", "deleted_webhook_endpoint",
+    "plan", "deleted_webhook_endpoint", "charge", "deleted_customer",
 ]
 
 _NULL_ADDRESS = {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")}
@@ -40,7 +40,7 @@ NEUTRAL: dict[str, dict[str, Any]] = {
                                                  "amount_tax": 0},
         "adaptive_pricing": {"enabled": False}, "collected_information": None,
         "currency_conversion": None, "managed_payments": {"enabled": False},
-        "payment_intent": None, "ui_mode": "hosted", "cancel_url": None, "success_url": None,
+        "payment_intent": None, "ui_mode": "hosted_page", "cancel_url": None, "success_url": None,
         "url": None, "wallet_options": None, "permissions": None,
     },
     "item": {"metadata": {}, "adjustable_quantity": None, "description": None},
@@ -75,6 +75,14 @@ NEUTRAL: dict[str, dict[str, Any]] = {
     },
     "event": {"data": {"object": {}}, "api_version": None},
     "webhook_endpoint": {"description": None},
+    "charge": {
+        "source": None, "transfer_data": None, "shipping": None, "balance_transaction": None,
+        "receipt_url": None, "description": None, "payment_method_details": None,
+        "billing_details": {"address": dict(_NULL_ADDRESS), "email": None, "name": None,
+                            "phone": None, "tax_id": None},
+        "outcome": None, "amount_captured": 0, "captured": False, "paid": False,
+        "calculated_statement_descriptor": "Stripe", "review": None,
+    },
 }
 
 
@@ -85,6 +93,9 @@ def build(fixtures: dict[str, Any]) -> dict[str, Any]:
         template = copy.deepcopy(fixtures["resources"][name])
         template.update(copy.deepcopy(NEUTRAL.get(name, {})))
         out[name] = template
+    # A charge's ``payment_method_details.card``, filled in from the card that paid.
+    out["charge_card_details"] = copy.deepcopy(
+        fixtures["resources"]["charge"]["payment_method_details"]["card"])
     return out
 
 

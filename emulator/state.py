@@ -21,12 +21,12 @@ current_request: ContextVar[dict[str, str | None] | None] = ContextVar(
 # Human names for ``No such <kind>`` messages, keyed by object type.
 _KIND_NAMES = {"checkout.session": "checkout.session", "payment_intent": "payment_intent",
                "setup_intent": "setupintent", "payment_method": "PaymentMethod",
-               "webhook_endpoint": "webhook endpoint"}
+               "webhook_endpoint": "webhook endpoint", "charge": "charge"}
 
 # Id prefix -> object type, so ``expand`` and lookups can find any object from its id.
 PREFIXES = {"cs": "checkout.session", "price": "price", "prod": "product", "cus": "customer",
             "pi": "payment_intent", "seti": "setup_intent", "pm": "payment_method",
-            "evt": "event", "we": "webhook_endpoint", "sub": "subscription"}
+            "evt": "event", "we": "webhook_endpoint", "sub": "subscription", "ch": "charge"}
 
 
 @dataclass
@@ -38,6 +38,7 @@ class IdempotentResult:
     fingerprint: str
     status: int
     body: bytes
+    request_id: str
 
 
 EventListener = Callable[[dict[str, Any]], None]
@@ -64,10 +65,16 @@ class EmulatorState:
             self.events: list[dict[str, Any]] = []
             self.webhook_secrets: dict[str, str] = {}
             self.idempotency: dict[tuple[str, str], IdempotentResult] = {}
+            # (API key, Idempotency-Key) of requests running now (a second one gets a 409).
+            self.idempotency_in_flight: set[tuple[str, str]] = set()
             # cs_id -> "succeeds" | "fails": bank debits waiting to settle.
             self.pending_debits: dict[str, str] = {}
             # pm_id -> full test card number (never served; decides how charges behave).
             self.card_numbers: dict[str, str] = {}
+            # Payment methods that may not be used again (detached, or used with no customer).
+            self.spent_payment_methods: set[str] = set()
+            # cus_id -> ``{"id", "object": "customer", "deleted": true}`` once deleted.
+            self.deleted_customers: dict[str, dict[str, Any]] = {}
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -101,11 +108,18 @@ class EmulatorState:
 
     # -- events ----------------------------------------------------------------------------
 
-    def emit(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Record an event with a snapshot of ``obj`` as it is now, then tell the listeners."""
+    def emit(self, type_: str, obj: dict[str, Any],
+             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Record an event with a snapshot of ``obj`` as it is now, then tell the listeners.
+
+        ``previous`` becomes ``data.previous_attributes`` (the old values of what changed), as
+        Stripe sends it on ``*.updated`` events and ``payment_method.detached``.
+        """
         with self.lock:
             request = current_request.get() or {"id": None, "idempotency_key": None}
             event = build_event(type_, copy.deepcopy(obj), request, self.config.api_version)
+            if previous is not None:
+                event["data"]["previous_attributes"] = copy.deepcopy(previous)
             # Never earlier than the previous event, so "newest first" and ``created`` agree.
             if self.events:
                 event["created"] = max(event["created"], self.events[-1]["created"])

@@ -1,7 +1,8 @@
 """The ``/v1`` wire protocol around every API handler.
 
-Bearer authentication, form/query decoding, ``Idempotency-Key`` replay, Stripe's error shape, and
-the ``Request-Id`` that events carry in ``event.request``.
+Bearer authentication, form/query decoding, refusal of unknown parameters, ``Idempotency-Key``
+replay, Stripe's error shape (with ``request_log_url``), and the ``Request-Id`` that events carry in
+``event.request``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator import idempotency, known
 from emulator.errors import StripeError, invalid
 from emulator.forms import Params, decode
 from emulator.ids import random_token
+from emulator.known import Spec
 from emulator.runtime import Runtime, runtime_of
 from emulator.state import IdempotentResult, current_request
 
@@ -66,71 +69,74 @@ def _json(body: dict[str, Any]) -> bytes:
     return json.dumps(body, indent=2).encode()
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap ``handler(request, params, runtime) -> object`` into a Starlette endpoint."""
+def _answer(body: bytes, status: int, headers: dict[str, str]) -> Response:
+    return Response(body, status, headers=headers, media_type="application/json")
+
+
+def endpoint(handler: Handler, params: Spec | None = None
+             ) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``handler(request, params, runtime) -> object`` into a Starlette endpoint.
+
+    ``params`` is what the route knows (:mod:`emulator.known`); anything else is refused before
+    the handler runs. Idempotency keys follow :mod:`emulator.idempotency`.
+    """
+    spec = known.RETRIEVE if params is None else params
 
     async def view(request: Request) -> Response:
         runtime = runtime_of(request)
+        state = runtime.state
         request_id = "req_" + random_token(14)
         headers = {"Request-Id": request_id, "Stripe-Version": runtime.config.api_version}
-        idempotency_key = None
+        scope: tuple[str, str] | None = None
+        result: IdempotentResult | None = None
         try:
             key = api_key(request)
-            data = await read_params(request)
-            if request.method == "POST":
-                idempotency_key = request.headers.get("idempotency-key") or None
-            fingerprint = json.dumps(data, sort_keys=True)
+            idempotency_key = (request.headers.get("idempotency-key") or None
+                               if request.method == "POST" else None)
+            first = None
             if idempotency_key:
-                replay = _replay(runtime, key, idempotency_key, request, fingerprint)
-                if replay is not None:
-                    headers["Idempotent-Replayed"] = "true"
-                    return Response(replay.body, replay.status, headers=headers,
-                                    media_type="application/json")
+                scope = (key, idempotency_key)
+                first = idempotency.saved(state, scope)
+                if first is None:
+                    idempotency.claim(state, scope)
+                else:
+                    scope = None  # a replay holds nothing
+            data = await read_params(request)
+            fingerprint = json.dumps(data, sort_keys=True)
+            if first is not None and idempotency_key:
+                idempotency.check_same(first, request.method, request.url.path, fingerprint,
+                                       idempotency_key)
+                headers.update({"Idempotent-Replayed": "true",
+                                "Original-Request": first.request_id})
+                return _answer(first.body, first.status, headers)
+            known.check_known(data, spec)
             token = current_request.set({"id": request_id, "idempotency_key": idempotency_key})
             try:
-                with runtime.state.lock:
+                with state.lock:
                     status, body = 200, _json(handler(request, Params(data), runtime))
             except StripeError as exc:
-                status, body = exc.status, _json(exc.body())
+                status, body = exc.status, _json(exc.body(request_id))
             finally:
                 current_request.reset(token)
-            # Like Stripe: the answer is saved once the endpoint ran (success or a card error);
-            # a request that failed validation may be retried with the same key.
-            if idempotency_key and (status < 400 or status == 402):
-                with runtime.state.lock:
-                    runtime.state.idempotency[(key, idempotency_key)] = IdempotentResult(
-                        request.method, request.url.path, fingerprint, status, body)
-            return Response(body, status, headers=headers, media_type="application/json")
+            result = IdempotentResult(request.method, request.url.path, fingerprint, status,
+                                      body, request_id)
+            return _answer(body, status, headers)
         except StripeError as exc:
-            return Response(_json(exc.body()), exc.status, headers=headers,
-                            media_type="application/json")
+            if exc.status == 409:
+                headers["Stripe-Should-Retry"] = "true"
+            return _answer(_json(exc.body(request_id)), exc.status, headers)
+        finally:
+            if scope is not None:
+                idempotency.release(state, scope, result)
 
     return view
 
 
-def _replay(runtime: Runtime, key: str, idempotency_key: str, request: Request,
-            fingerprint: str) -> IdempotentResult | None:
-    with runtime.state.lock:
-        saved = runtime.state.idempotency.get((key, idempotency_key))
-    if saved is None:
-        return None
-    if (saved.method, saved.path) != (request.method, request.url.path):
-        raise StripeError(400, "idempotency_error",
-                          "Keys for idempotent requests can only be used for the same endpoint "
-                          "they were first used for. Try using a key other than "
-                          f"'{idempotency_key}' if you meant to execute a different request.")
-    if saved.fingerprint != fingerprint:
-        raise StripeError(400, "idempotency_error",
-                          "Keys for idempotent requests can only be used with the same parameters "
-                          "they were first used with. Try using a key other than "
-                          f"'{idempotency_key}' if you meant to execute a different request.")
-    return saved
-
-
 async def unknown_route(request: Request) -> Response:
     """Stripe's 404 for a URL it does not serve."""
+    request_id = "req_" + random_token(14)
     error = StripeError(404, "invalid_request_error",
                         f"Unrecognized request URL ({request.method}: {request.url.path}). "
                         "Please see https://stripe.com/docs or we can help at "
                         "https://support.stripe.com/.")
-    return Response(_json(error.body()), 404, media_type="application/json")
+    return _answer(_json(error.body(request_id)), 404, {"Request-Id": request_id})

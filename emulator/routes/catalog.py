@@ -1,4 +1,4 @@
-"""Products, prices and customers: create, retrieve, list (and customer update)."""
+"""Products and prices: create, retrieve, list."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from emulator.errors import invalid
-from emulator.expand import expand
+from emulator.expand import expand, expand_page
 from emulator.forms import Params
-from emulator.objects import build_customer, build_price, build_product
+from emulator.known import RETRIEVE, Spec, listing
+from emulator.objects import build_price, build_product
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
 from emulator.v1 import endpoint
@@ -99,68 +100,24 @@ def list_prices(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     keys = p.array("lookup_keys")
     if keys:
         items = [i for i in items if i["lookup_key"] in keys]
-    page = paginate(items, p, "/v1/prices", "price")
-    page["data"] = [expand(rt.state, i, _under_data(p.array("expand"))) for i in page["data"]]
-    return page
+    return expand_page(rt.state, paginate(items, p, "/v1/prices", "price"), p.array("expand"))
 
 
-def _under_data(paths: list[Any]) -> list[str]:
-    """List expansions are written ``data.product``; strip the ``data.`` for each item."""
-    return [str(x)[5:] for x in paths if str(x).startswith("data.")]
-
-
-def create_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    email = p.string("email")
-    if email is not None and "@" not in email:
-        raise invalid(f"Invalid email address: {email}", param="email", code="email_invalid")
-    customer = build_customer(email=email, name=p.string("name"),
-                              description=p.string("description"), phone=p.string("phone"),
-                              metadata=p.metadata())
-    rt.state.put(customer)
-    rt.state.emit("customer.created", customer)
-    return customer
-
-
-def retrieve_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    return expand(rt.state, rt.state.get("customer", request.path_params["id"]), p.array("expand"))
-
-
-def update_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    customer = rt.state.get("customer", request.path_params["id"])
-    default_pm = p.hash("invoice_settings").string("default_payment_method")
-    if default_pm:
-        pm = rt.state.get("payment_method", default_pm,
-                          param="invoice_settings[default_payment_method]")
-        if pm["customer"] != customer["id"]:
-            raise invalid(f"No such PaymentMethod: '{default_pm}' is not attached to this "
-                          "customer.", param="invoice_settings[default_payment_method]")
-    for name in ("email", "name", "description", "phone"):
-        if name in p.data:
-            customer[name] = p.string(name)
-    if "metadata" in p.data:
-        customer["metadata"] = {**customer["metadata"], **p.metadata()}
-    if default_pm:
-        customer["invoice_settings"]["default_payment_method"] = default_pm
-    rt.state.emit("customer.updated", customer)
-    return customer
-
-
-def list_customers(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    items = created_filter(rt.state.all("customer"), p)
-    if p.has("email"):
-        items = [i for i in items if i["email"] == p.string("email")]
-    return paginate(items, p, "/v1/customers", "customer")
-
+CREATE_PRODUCT: Spec = {"name": None, "description": None, "metadata": None, "active": None,
+                        "expand": None}
+CREATE_PRICE: Spec = {
+    "currency": None, "unit_amount": None, "product": None, "lookup_key": None,
+    "transfer_lookup_key": None, "nickname": None, "metadata": None, "active": None,
+    "expand": None, "product_data": {"name": None, "metadata": None},
+    "recurring": {"interval": None, "interval_count": None},
+}
 
 routes = [
-    Route("/v1/products", endpoint(create_product), methods=["POST"]),
-    Route("/v1/products", endpoint(list_products), methods=["GET"]),
-    Route("/v1/products/{id}", endpoint(retrieve_product), methods=["GET"]),
-    Route("/v1/prices", endpoint(create_price), methods=["POST"]),
-    Route("/v1/prices", endpoint(list_prices), methods=["GET"]),
-    Route("/v1/prices/{id}", endpoint(retrieve_price), methods=["GET"]),
-    Route("/v1/customers", endpoint(create_customer), methods=["POST"]),
-    Route("/v1/customers", endpoint(list_customers), methods=["GET"]),
-    Route("/v1/customers/{id}", endpoint(retrieve_customer), methods=["GET"]),
-    Route("/v1/customers/{id}", endpoint(update_customer), methods=["POST"]),
+    Route("/v1/products", endpoint(create_product, CREATE_PRODUCT), methods=["POST"]),
+    Route("/v1/products", endpoint(list_products, listing(active=None)), methods=["GET"]),
+    Route("/v1/products/{id}", endpoint(retrieve_product, RETRIEVE), methods=["GET"]),
+    Route("/v1/prices", endpoint(create_price, CREATE_PRICE), methods=["POST"]),
+    Route("/v1/prices", endpoint(list_prices, listing(
+        active=None, product=None, type=None, lookup_keys=None)), methods=["GET"]),
+    Route("/v1/prices/{id}", endpoint(retrieve_price, RETRIEVE), methods=["GET"]),
 ]

@@ -9,8 +9,9 @@ from starlette.routing import Route
 
 from emulator import checkout_flow
 from emulator.checkout_create import create_session
-from emulator.expand import expand
+from emulator.expand import data_paths, expand, expand_page
 from emulator.forms import Params
+from emulator.known import LIST, RETRIEVE, Spec, listing
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
 from emulator.v1 import endpoint
@@ -53,8 +54,7 @@ def list_sessions(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
         email = p.hash("customer_details").string("email")
         items = [i for i in items if (i["customer_details"] or {}).get("email") == email]
     page = paginate(items, p, "/v1/checkout/sessions", "checkout.session")
-    sub_paths = [str(x)[5:] for x in p.array("expand") if str(x).startswith("data.")]
-    page["data"] = [_render(rt, s, sub_paths) for s in page["data"]]
+    page["data"] = [_render(rt, s, data_paths(p.array("expand"))) for s in page["data"]]
     return page
 
 
@@ -63,9 +63,7 @@ def line_items(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     rt.state.get("checkout.session", session_id)
     url = f"/v1/checkout/sessions/{session_id}/line_items"
     page = paginate(rt.state.line_items.get(session_id, []), p, url, "line_item")
-    sub_paths = [str(x)[5:] for x in p.array("expand") if str(x).startswith("data.")]
-    page["data"] = [expand(rt.state, i, sub_paths) for i in page["data"]]
-    return page
+    return expand_page(rt.state, page, p.array("expand"))
 
 
 def expire(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
@@ -73,10 +71,24 @@ def expire(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     return _render(rt, session, p.array("expand"))
 
 
+_PRICE_DATA: Spec = {"currency": None, "unit_amount": None, "product": None,
+                     "product_data": {"name": None, "description": None, "metadata": None},
+                     "recurring": {"interval": None, "interval_count": None}}
+CREATE: Spec = {
+    "mode": None, "success_url": None, "cancel_url": None, "customer": None,
+    "customer_email": None, "client_reference_id": None, "metadata": None, "currency": None,
+    "payment_method_types": None, "expires_at": None, "locale": None, "expand": None,
+    "line_items": {"price": None, "quantity": None, "price_data": _PRICE_DATA},
+}
+LIST_SESSIONS = listing(payment_intent=None, customer=None, subscription=None, status=None,
+                        payment_link=None, customer_details={"email": None})
+PAGE: Spec = {k: v for k, v in LIST.items() if k != "created"}
+
 routes = [
-    Route("/v1/checkout/sessions", endpoint(create), methods=["POST"]),
-    Route("/v1/checkout/sessions", endpoint(list_sessions), methods=["GET"]),
-    Route("/v1/checkout/sessions/{id}", endpoint(retrieve), methods=["GET"]),
-    Route("/v1/checkout/sessions/{id}/line_items", endpoint(line_items), methods=["GET"]),
-    Route("/v1/checkout/sessions/{id}/expire", endpoint(expire), methods=["POST"]),
+    Route("/v1/checkout/sessions", endpoint(create, CREATE), methods=["POST"]),
+    Route("/v1/checkout/sessions", endpoint(list_sessions, LIST_SESSIONS), methods=["GET"]),
+    Route("/v1/checkout/sessions/{id}", endpoint(retrieve, RETRIEVE), methods=["GET"]),
+    Route("/v1/checkout/sessions/{id}/line_items", endpoint(line_items, PAGE),
+          methods=["GET"]),
+    Route("/v1/checkout/sessions/{id}/expire", endpoint(expire, RETRIEVE), methods=["POST"]),
 ]

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from emulator.errors import invalid, missing_param
 from emulator.forms import Params
 from emulator.ids import new_id
+from emulator.known import LIST, RETRIEVE, Spec, listing
 from emulator.objects import build_webhook_endpoint
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
@@ -79,6 +80,10 @@ def update_endpoint(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
         webhook["enabled_events"] = [str(e) for e in p.array("enabled_events")]
     if p.has("disabled"):
         webhook["status"] = "disabled" if p.boolean("disabled") else "enabled"
+    if "description" in p.data:
+        webhook["description"] = p.string("description")
+    if "metadata" in p.data:
+        webhook["metadata"] = {**webhook["metadata"], **p.metadata()}
     return webhook
 
 
@@ -93,12 +98,22 @@ def delete_endpoint(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     return deleted
 
 
+LIST_EVENTS = listing(type=None, types=None, delivery_success=None)
+CREATE_ENDPOINT: Spec = {"url": None, "enabled_events": None, "description": None,
+                         "metadata": None, "api_version": None, "expand": None}
+UPDATE_ENDPOINT: Spec = {"url": None, "enabled_events": None, "description": None,
+                         "metadata": None, "disabled": None, "expand": None}
+PAGE: Spec = {k: v for k, v in LIST.items() if k != "created"}
+
 routes = [
-    Route("/v1/events", endpoint(list_events), methods=["GET"]),
-    Route("/v1/events/{id}", endpoint(retrieve_event), methods=["GET"]),
-    Route("/v1/webhook_endpoints", endpoint(create_endpoint), methods=["POST"]),
-    Route("/v1/webhook_endpoints", endpoint(list_endpoints), methods=["GET"]),
-    Route("/v1/webhook_endpoints/{id}", endpoint(retrieve_endpoint), methods=["GET"]),
-    Route("/v1/webhook_endpoints/{id}", endpoint(update_endpoint), methods=["POST"]),
-    Route("/v1/webhook_endpoints/{id}", endpoint(delete_endpoint), methods=["DELETE"]),
+    Route("/v1/events", endpoint(list_events, LIST_EVENTS), methods=["GET"]),
+    Route("/v1/events/{id}", endpoint(retrieve_event, RETRIEVE), methods=["GET"]),
+    Route("/v1/webhook_endpoints", endpoint(create_endpoint, CREATE_ENDPOINT),
+          methods=["POST"]),
+    Route("/v1/webhook_endpoints", endpoint(list_endpoints, PAGE), methods=["GET"]),
+    Route("/v1/webhook_endpoints/{id}", endpoint(retrieve_endpoint, RETRIEVE),
+          methods=["GET"]),
+    Route("/v1/webhook_endpoints/{id}", endpoint(update_endpoint, UPDATE_ENDPOINT),
+          methods=["POST"]),
+    Route("/v1/webhook_endpoints/{id}", endpoint(delete_endpoint, {}), methods=["DELETE"]),
 ]

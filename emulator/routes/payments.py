@@ -1,31 +1,34 @@
-"""Payment intents, setup intents, payment methods and subscriptions."""
+"""Payment intents, charges, setup intents, payment methods and subscriptions."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from emulator import payments
+from emulator import payment_methods, payments
+from emulator.diff import previous_attributes
 from emulator.errors import missing_param
-from emulator.expand import expand
+from emulator.expand import expand, expand_page
 from emulator.forms import Params
+from emulator.known import LIST, RETRIEVE, Spec, listing
 from emulator.objects import now
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
 from emulator.v1 import endpoint
 
 
-def _one(kind: str) -> Any:
+def _one(kind: str, spec: Spec = RETRIEVE) -> Any:
     def retrieve(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
         return expand(rt.state, rt.state.get(kind, request.path_params["id"]), p.array("expand"))
 
-    return endpoint(retrieve)
+    return endpoint(retrieve, spec)
 
 
 def create_payment_intent(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    return payments.create_payment_intent(rt.state, p)
+    return expand(rt.state, payments.create_payment_intent(rt.state, p), p.array("expand"))
 
 
 def confirm_payment_intent(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
@@ -33,45 +36,55 @@ def confirm_payment_intent(request: Request, p: Params, rt: Runtime) -> dict[str
     pm_id = p.string("payment_method") or pi["payment_method"]
     if not pm_id:
         raise missing_param("payment_method")
-    pm = payments.resolve_payment_method(rt.state, pm_id, param="payment_method")
-    return payments.confirm_payment_intent(rt.state, pi, pm, off_session=p.boolean("off_session"))
+    pm = payment_methods.resolve(rt.state, pm_id, param="payment_method")
+    off_session = p.choice("off_session", payments.OFF_SESSION) not in (None, "false")
+    return expand(rt.state, payments.confirm_payment_intent(rt.state, pi, pm,
+                                                            off_session=off_session),
+                  p.array("expand"))
 
 
 def list_payment_intents(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     items = created_filter(rt.state.all("payment_intent"), p)
     if p.has("customer"):
         items = [i for i in items if i["customer"] == p.string("customer")]
-    return paginate(items, p, "/v1/payment_intents", "payment_intent")
+    page = paginate(items, p, "/v1/payment_intents", "payment_intent")
+    return expand_page(rt.state, page, p.array("expand"))
+
+
+def list_charges(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
+    items = created_filter(rt.state.all("charge"), p)
+    for name in ("customer", "payment_intent"):
+        if p.has(name):
+            items = [i for i in items if i[name] == p.string(name)]
+    return expand_page(rt.state, paginate(items, p, "/v1/charges", "charge"), p.array("expand"))
 
 
 def create_payment_method(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    return payments.create_payment_method(rt.state, p)
+    return expand(rt.state, payment_methods.create(rt.state, p), p.array("expand"))
 
 
 def retrieve_payment_method(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    return payments.resolve_payment_method(rt.state, request.path_params["id"], param="id")
+    pm = payment_methods.resolve(rt.state, request.path_params["id"], param="id")
+    return expand(rt.state, pm, p.array("expand"))
 
 
 def attach(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     customer = p.req("customer")
     rt.state.get("customer", customer, param="customer")
-    pm = payments.resolve_payment_method(rt.state, request.path_params["id"], param="id")
-    return payments.attach(rt.state, pm, customer)
+    pm = payment_methods.resolve(rt.state, request.path_params["id"], param="id")
+    return expand(rt.state, payment_methods.attach(rt.state, pm, customer), p.array("expand"))
 
 
 def detach(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     pm = rt.state.get("payment_method", request.path_params["id"])
-    if pm["customer"] is not None:
-        pm["customer"] = None
-        rt.state.emit("payment_method.detached", pm)
-    return pm
+    return expand(rt.state, payment_methods.detach(rt.state, pm), p.array("expand"))
 
 
 def _methods_of(rt: Runtime, customer: str, p: Params, url: str) -> dict[str, Any]:
     items = [m for m in rt.state.all("payment_method") if m["customer"] == customer]
     if p.has("type"):
         items = [m for m in items if m["type"] == p.string("type")]
-    return paginate(items, p, url, "payment_method")
+    return expand_page(rt.state, paginate(items, p, url, "payment_method"), p.array("expand"))
 
 
 def customer_payment_methods(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
@@ -93,19 +106,22 @@ def list_subscriptions(request: Request, p: Params, rt: Runtime) -> dict[str, An
         s for s in items if status == "all" or s["status"] == status]
     if p.has("customer"):
         items = [s for s in items if s["customer"] == p.string("customer")]
-    return paginate(items, p, "/v1/subscriptions", "subscription")
+    return expand_page(rt.state, paginate(items, p, "/v1/subscriptions", "subscription"), p.array("expand"))
 
 
 def update_subscription(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     sub = rt.state.get("subscription", request.path_params["id"])
+    before = copy.deepcopy(sub)
     if p.has("cancel_at_period_end"):
         sub["cancel_at_period_end"] = p.boolean("cancel_at_period_end")
         sub["cancel_at"] = (sub["items"]["data"][0]["current_period_end"]
                             if sub["cancel_at_period_end"] else None)
     if "metadata" in p.data:
         sub["metadata"] = {**sub["metadata"], **p.metadata()}
-    rt.state.emit("customer.subscription.updated", sub)
-    return sub
+    changed = previous_attributes(before, sub)
+    if changed:
+        rt.state.emit("customer.subscription.updated", sub, changed)
+    return expand(rt.state, sub, p.array("expand"))
 
 
 def cancel_subscription(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
@@ -116,22 +132,43 @@ def cancel_subscription(request: Request, p: Params, rt: Runtime) -> dict[str, A
     return sub
 
 
+PAGE: Spec = {k: v for k, v in LIST.items() if k != "created"}
+SECRET: Spec = {"expand": None, "client_secret": None}
+CREATE_PI: Spec = {"amount": None, "currency": None, "customer": None, "payment_method": None,
+                   "confirm": None, "off_session": None, "description": None, "metadata": None,
+                   "payment_method_types": None, "setup_future_usage": None,
+                   "receipt_email": None, "expand": None}
+CONFIRM_PI: Spec = {"payment_method": None, "off_session": None, "expand": None}
+CREATE_PM: Spec = {"type": None, "metadata": None, "expand": None,
+                   "card": {"number": None, "exp_month": None, "exp_year": None, "cvc": None}}
+LIST_PMS: Spec = {**PAGE, "customer": None, "type": None}
+UPDATE_SUB: Spec = {"cancel_at_period_end": None, "metadata": None, "expand": None}
+
 routes = [
-    Route("/v1/payment_intents", endpoint(create_payment_intent), methods=["POST"]),
-    Route("/v1/payment_intents", endpoint(list_payment_intents), methods=["GET"]),
-    Route("/v1/payment_intents/{id}", _one("payment_intent"), methods=["GET"]),
-    Route("/v1/payment_intents/{id}/confirm", endpoint(confirm_payment_intent),
-          methods=["POST"]),
-    Route("/v1/setup_intents/{id}", _one("setup_intent"), methods=["GET"]),
-    Route("/v1/payment_methods", endpoint(create_payment_method), methods=["POST"]),
-    Route("/v1/payment_methods", endpoint(list_payment_methods), methods=["GET"]),
-    Route("/v1/payment_methods/{id}", endpoint(retrieve_payment_method), methods=["GET"]),
-    Route("/v1/payment_methods/{id}/attach", endpoint(attach), methods=["POST"]),
-    Route("/v1/payment_methods/{id}/detach", endpoint(detach), methods=["POST"]),
-    Route("/v1/customers/{id}/payment_methods", endpoint(customer_payment_methods),
+    Route("/v1/payment_intents", endpoint(create_payment_intent, CREATE_PI), methods=["POST"]),
+    Route("/v1/payment_intents", endpoint(list_payment_intents, listing(customer=None)),
           methods=["GET"]),
-    Route("/v1/subscriptions", endpoint(list_subscriptions), methods=["GET"]),
+    Route("/v1/payment_intents/{id}", _one("payment_intent", SECRET), methods=["GET"]),
+    Route("/v1/payment_intents/{id}/confirm", endpoint(confirm_payment_intent, CONFIRM_PI),
+          methods=["POST"]),
+    Route("/v1/charges", endpoint(list_charges, listing(customer=None, payment_intent=None)),
+          methods=["GET"]),
+    Route("/v1/charges/{id}", _one("charge"), methods=["GET"]),
+    Route("/v1/setup_intents/{id}", _one("setup_intent", SECRET), methods=["GET"]),
+    Route("/v1/payment_methods", endpoint(create_payment_method, CREATE_PM), methods=["POST"]),
+    Route("/v1/payment_methods", endpoint(list_payment_methods, LIST_PMS), methods=["GET"]),
+    Route("/v1/payment_methods/{id}", endpoint(retrieve_payment_method, RETRIEVE),
+          methods=["GET"]),
+    Route("/v1/payment_methods/{id}/attach",
+          endpoint(attach, {"customer": None, "expand": None}), methods=["POST"]),
+    Route("/v1/payment_methods/{id}/detach", endpoint(detach, RETRIEVE), methods=["POST"]),
+    Route("/v1/customers/{id}/payment_methods",
+          endpoint(customer_payment_methods, {**PAGE, "type": None}), methods=["GET"]),
+    Route("/v1/subscriptions", endpoint(list_subscriptions, listing(
+        customer=None, status=None)), methods=["GET"]),
     Route("/v1/subscriptions/{id}", _one("subscription"), methods=["GET"]),
-    Route("/v1/subscriptions/{id}", endpoint(update_subscription), methods=["POST"]),
-    Route("/v1/subscriptions/{id}", endpoint(cancel_subscription), methods=["DELETE"]),
+    Route("/v1/subscriptions/{id}", endpoint(update_subscription, UPDATE_SUB),
+          methods=["POST"]),
+    Route("/v1/subscriptions/{id}", endpoint(cancel_subscription, RETRIEVE),
+          methods=["DELETE"]),
 ]

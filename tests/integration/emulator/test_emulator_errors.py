@@ -28,10 +28,14 @@ def test_unknown_session_is_a_404_resource_missing(api: httpx.Client,
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.checkout.sessions.retrieve("cs_test_nope")
     assert response.status_code == 404
-    assert response.json()["error"] == {
+    error = response.json()["error"]
+    log_url = error.pop("request_log_url")
+    assert error == {
         "type": "invalid_request_error", "code": "resource_missing", "param": "id",
         "message": "No such checkout.session: 'cs_test_nope'",
         "doc_url": "https://stripe.com/docs/error-codes/resource-missing"}
+    assert log_url.startswith(
+        f"https://dashboard.stripe.com/test/logs/{response.headers['Request-Id']}?t=")
     assert raised.value.code == "resource_missing"
     assert raised.value.http_status == 404
 

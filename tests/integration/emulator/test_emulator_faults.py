@@ -29,8 +29,10 @@ def test_the_next_calls_of_a_route_answer_503_in_stripes_shape_then_it_answers_a
     answers = [api.get(f"/v1/checkout/sessions/{session.id}") for _ in range(3)]
 
     assert [a.status_code for a in answers] == [503, 503, 200]
-    assert answers[0].json() == {"error": {"type": "api_error",
-                                           "message": "An unknown error occurred"}}
+    error = answers[0].json()["error"]
+    assert error.pop("request_log_url").startswith(
+        f"https://dashboard.stripe.com/test/logs/{answers[0].headers['request-id']}?t=")
+    assert error == {"type": "api_error", "message": "An unknown error occurred"}
     assert answers[0].headers["request-id"].startswith("req_")
     assert answers[2].json()["id"] == session.id
 

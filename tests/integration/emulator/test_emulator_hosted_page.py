@@ -87,24 +87,42 @@ def test_an_unknown_session_page_is_404(control: httpx.Client) -> None:
     assert response.status_code == 404
 
 
-def test_setup_mode_saves_the_card_on_a_new_customer(
+def test_setup_mode_saves_the_card_on_the_sessions_customer(
     control: httpx.Client, client: stripe.StripeClient, shop: Any
 ) -> None:
-    session = shop.session(mode="setup", currency="usd", customer_email="ada@example.com")
+    ada = client.v1.customers.create(params={"email": "ada@example.com"})
+    session = shop.session(mode="setup", currency="usd", customer=ada.id)
 
     response = control.post(f"/pay/{session.id}", data={"card_number": "4242424242424242"})
 
     assert response.status_code == 303
     done = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]})
     assert (done.status, done.payment_status) == ("complete", "no_payment_required")
-    assert done.customer is not None and done.customer.startswith("cus_")
-    assert done.setup_intent.status == "succeeded"
+    assert done.customer == ada.id
+    assert (done.setup_intent.status, done.setup_intent.customer) == ("succeeded", ada.id)
     method = client.v1.payment_methods.retrieve(done.setup_intent.payment_method)
-    assert method.customer == done.customer
+    assert method.customer == ada.id
     assert (method.card.brand, method.card.last4) == ("visa", "4242")
-    assert client.v1.customers.retrieve(done.customer).email == "ada@example.com"
-    saved = client.v1.customers.payment_methods.list(done.customer)
+    saved = client.v1.customers.payment_methods.list(ada.id)
     assert [m.id for m in saved.data] == [method.id]
+    assert "payment_method.attached" in shop.event_types()
+
+
+def test_setup_mode_without_a_customer_saves_the_card_to_nobody_and_creates_no_customer(
+    control: httpx.Client, client: stripe.StripeClient, shop: Any
+) -> None:
+    session = shop.session(mode="setup", currency="usd", customer_email="ada@example.com")
+
+    control.post(f"/pay/{session.id}", data={"card_number": "4242424242424242"})
+
+    done = client.v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["setup_intent.payment_method"]})
+    assert done.customer is None
+    assert (done.setup_intent.status, done.setup_intent.customer) == ("succeeded", None)
+    assert done.setup_intent.payment_method.customer is None
+    assert client.v1.customers.list().data == []
+    assert "customer.created" not in shop.event_types()
+    assert "payment_method.attached" not in shop.event_types()
 
 
 def test_subscription_mode_creates_an_active_subscription(

@@ -10,7 +10,8 @@ import stripe
 
 def _saved_card(client: stripe.StripeClient, shop: Any, number: str) -> tuple[str, str]:
     """Save ``number`` through a setup-mode Checkout; return (customer, payment method)."""
-    session = shop.session(mode="setup", currency="usd", customer_email="pat@example.com")
+    pat = client.v1.customers.create(params={"email": "pat@example.com"})
+    session = shop.session(mode="setup", currency="usd", customer=pat.id)
     shop.pay(session.id, card=number).raise_for_status()
     done = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]})
     return done.customer, done.setup_intent.payment_method  # type: ignore[return-value]
@@ -50,19 +51,43 @@ def test_a_saved_decline_card_is_declined_off_session(
     assert raised.value.error.payment_intent.status == "requires_payment_method"
 
 
-def test_a_card_needing_authentication_answers_authentication_required(
+def test_a_card_always_needing_authentication_fails_off_session_and_never_waits_for_action(
     client: stripe.StripeClient, shop: Any
 ) -> None:
-    customer, card = _saved_card(client, shop, "4000002500003155")
+    customer, card = _saved_card(client, shop, "4000002760003184")
 
     with pytest.raises(stripe.CardError) as raised:
         _charge(client, customer, card)
 
-    assert raised.value.code == "authentication_required"
+    assert (raised.value.code, raised.value.error.decline_code) == (
+        "authentication_required", "authentication_required")
     intent = raised.value.error.payment_intent
-    assert intent.status == "requires_action"
+    assert intent.status == "requires_payment_method"
     assert intent.last_payment_error.code == "authentication_required"
-    assert "payment_intent.requires_action" in shop.event_types()
+    assert shop.event_types()[-2:] == ["charge.failed", "payment_intent.payment_failed"]
+    assert "payment_intent.requires_action" not in shop.event_types()
+
+
+def test_a_card_authenticated_at_setup_is_charged_off_session_without_authentication(
+    client: stripe.StripeClient, shop: Any
+) -> None:
+    customer, card = _saved_card(client, shop, "4000002500003155")
+
+    intent = _charge(client, customer, card)
+
+    assert intent.status == "succeeded"
+
+
+def test_on_session_a_card_needing_authentication_waits_for_action(
+    client: stripe.StripeClient, shop: Any
+) -> None:
+    intent = client.v1.payment_intents.create(params={
+        "amount": 1500, "currency": "usd", "payment_method": "pm_card_authenticationRequired",
+        "confirm": True})
+
+    assert (intent.status, intent.next_action.type) == ("requires_action", "use_stripe_sdk")
+    assert intent.latest_charge is None
+    assert shop.event_types()[-1] == "payment_intent.requires_action"
 
 
 def test_a_payment_method_of_another_customer_is_refused(

@@ -11,7 +11,7 @@ from tests.support.webhooks import fixtures
 
 RESOURCES = ["checkout.session", "item", "price", "product", "customer", "event",
              "webhook_endpoint", "payment_intent", "setup_intent", "payment_method",
-             "subscription"]
+             "subscription", "charge", "deleted_customer"]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,11 @@ def _served(api: httpx.Client, shop: Any) -> dict[str, dict[str, Any]]:
     one_time = shop.price(2500)
     paid = shop.session(one_time, quantity=2)
     shop.pay(paid.id, card="4242424242424242").raise_for_status()
-    setup = shop.session(mode="setup", currency="usd")
+    saver = shop.client.v1.customers.create(params={"email": "saver@example.com"})
+    setup = shop.session(mode="setup", currency="usd", customer=saver.id)
     shop.pay(setup.id, card="4242424242424242").raise_for_status()
+    leaver = shop.client.v1.customers.create(params={"email": "leaver@example.com"})
+    api.delete(f"/v1/customers/{leaver.id}").raise_for_status()
     monthly = shop.price(1500, name="Pro plan", interval="month")
     subscribed = shop.session(monthly, mode="subscription")
     shop.pay(subscribed.id, card="4242424242424242").raise_for_status()
@@ -42,6 +45,9 @@ def _served(api: httpx.Client, shop: Any) -> dict[str, dict[str, Any]]:
     setup_session = get(f"/v1/checkout/sessions/{setup.id}")
     subscription_session = get(f"/v1/checkout/sessions/{subscribed.id}")
     setup_intent = get(f"/v1/setup_intents/{setup_session['setup_intent']}")
+    charged = shop.client.v1.payment_intents.create(params={
+        "amount": 1500, "currency": "usd", "customer": saver.id, "off_session": True,
+        "payment_method": setup_intent["payment_method"], "confirm": True})
     return {
         "checkout.session": session,
         "item": get(f"/v1/checkout/sessions/{paid.id}/line_items")["data"][0],
@@ -54,6 +60,8 @@ def _served(api: httpx.Client, shop: Any) -> dict[str, dict[str, Any]]:
         "setup_intent": setup_intent,
         "payment_method": get(f"/v1/payment_methods/{setup_intent['payment_method']}"),
         "subscription": get(f"/v1/subscriptions/{subscription_session['subscription']}"),
+        "charge": get(f"/v1/charges/{charged.latest_charge}"),
+        "deleted_customer": get(f"/v1/customers/{leaver.id}"),
     }
 
 
@@ -99,6 +107,10 @@ def test_nested_objects_keep_stripes_nesting(
     assert set(stripe_examples["payment_method"]["card"]) - set(card) == set()
     assert {"current_period_start", "current_period_end", "price"} <= set(subscription_item)
     assert served["event"]["data"]["object"]["object"] == "checkout.session"
+    charge_card = served["charge"]["payment_method_details"]["card"]
+    assert set(stripe_examples["charge"]["payment_method_details"]["card"]) - set(
+        charge_card) == set()
+    assert set(stripe_examples["charge"]["outcome"]) - set(served["charge"]["outcome"]) == set()
 
 
 def test_bundled_shapes_cover_stripes_examples(stripe_examples: dict[str, Any]) -> None:
