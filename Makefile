@@ -38,3 +38,4 @@ bench: install
 	@sh .ci/system-deps.sh postgresql wrk
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/fulfillment_lag.py $(LAG_ARGS)
+	$(PY) benchmarks/charges.py $(CHARGE_ARGS)

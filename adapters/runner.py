@@ -15,7 +15,7 @@ import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.apps.processing import BatchProcessor, Unreadable
+from domain.apps.processing import BatchProcessor, RetryLater, Unreadable
 from domain.ports import NotifierUnavailable, StripeUnavailable
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class Runner:
                 self.last_error = str(lost)
                 log.warning("%s stopped: %s", self.name, lost)
                 return
-            except (StripeUnavailable, NotifierUnavailable) as outage:  # now and then: no traceback
+            except (StripeUnavailable, NotifierUnavailable, RetryLater) as outage:  # no traceback
                 self._pause(str(outage), backoff)
                 backoff = min(backoff * 2, 30.0)
             except Exception as error:  # keep following; the store may come back

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.stripe_objects import read_session
+from adapters.stripe_objects import read_detached_card, read_session
 from domain.model.checkout_session import CheckoutSession
 from domain.model.facts import ASYNC_PAYMENT_FAILED, ASYNC_PAYMENT_SUCCEEDED, COMPLETED, EXPIRED
 from domain.model.routing import Route, Routes
+from domain.model.stripe_payment_method import StripePaymentMethod
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ HANDLED: dict[str, Handled] = {
     ASYNC_PAYMENT_FAILED: Handled(*_SESSION, Route(read_session, CheckoutSession,
                                                    "AsyncPaymentFailed")),
     EXPIRED: Handled(*_SESSION, Route(read_session, CheckoutSession, "Expired")),
+    "payment_method.detached": Handled("payment_method", "pm_", (), Route(
+        read_detached_card, StripePaymentMethod, "Detached")),
 }
 
 #: What the ledger is built with.

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from domain.model.facts import SessionFacts, StripeEvent
+from domain.model.stripe_payment_method import PaymentMethodFacts
 
 MODES = ("payment", "setup", "subscription")
 
@@ -106,3 +107,17 @@ def _pairs(metadata: Any) -> tuple[tuple[str, str], ...]:
         return ()
     return tuple((str(k), v if isinstance(v, str) else orjson.dumps(v).decode())
                  for k, v in metadata.items())
+
+
+def read_detached_card(event: StripeEvent) -> PaymentMethodFacts:
+    """The facts of a ``payment_method.detached`` event: the card, and the customer it was
+    attached to (in ``data.previous_attributes``: the object's own is null by then)."""
+    obj = data_object(event)
+    payment_method = obj.get("id")
+    if obj.get("object") != "payment_method" or not isinstance(payment_method, str):
+        raise UnreadableObject("not a payment_method with a pm_ id")
+    body = orjson.loads(event.payload)
+    previous = body.get("data", {}).get("previous_attributes")
+    customer = previous.get("customer") if isinstance(previous, dict) else None
+    return PaymentMethodFacts(payment_method,
+                              customer if isinstance(customer, str) else _id_of(obj, "customer"))

@@ -16,6 +16,7 @@ from eventsourcing.persistence import Transcoding
 from domain.model.checkout_session import FailureSummary
 from domain.model.facts import LineItem, SessionFacts
 from domain.model.failure_board import Case
+from domain.model.payment_facts import Card, Decline
 
 
 def _names(cls: type) -> tuple[str, ...]:
@@ -67,5 +68,16 @@ class CaseAsDict(_Fields):
     name = "support_case"
 
 
+class CardAsDict(_Fields):
+    type = Card
+    name = "card"
+
+
+class DeclineAsDict(_Fields):
+    type = Decline
+    name = "decline"
+
+
 TRANSCODINGS: tuple[Transcoding, ...] = (SessionFactsAsDict(), LineItemAsDict(),
-                                         FailureSummaryAsDict(), CaseAsDict())
+                                         FailureSummaryAsDict(), CaseAsDict(), CardAsDict(),
+                                         DeclineAsDict())

@@ -18,7 +18,8 @@ from starlette.types import ExceptionHandler
 
 from adapters.stripe_gateway import CheckoutRefused
 from api.params import BadParameter
-from domain.errors import SessionNotFound
+from domain.errors import ChargeNotFound, CustomerNotFound, IdempotencyConflict, SessionNotFound
+from domain.model.customer import CardNotUsable
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ class _Hidden:
 ERRORS: dict[type[Exception], tuple[int, str | _Hidden]] = {
     BadParameter: (400, ""),
     CheckoutRefused: (400, ""),
+    CardNotUsable: (400, ""),
     SessionNotFound: (404, ""),
+    CustomerNotFound: (404, ""),
+    ChargeNotFound: (404, ""),
+    IdempotencyConflict: (409, ""),
     UnknownAtStripe: (404, ""),
     StripeRefused: (502, "Stripe refused: "),
     StripeUnavailable: (503, "Stripe unavailable; nothing was changed, try again: "),

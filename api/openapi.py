@@ -16,6 +16,13 @@ _ERROR = {"description": "error", "content": {"application/json": {"schema": {
 _STAFF: list[dict[str, list[str]]] = [{"staff": []}]
 _REASON = {"required": False, "content": {"application/json": {"schema": {
     "type": "object", "properties": {"reason": {"type": "string"}}}}}}
+_CUS_ID = {"name": "customer_id", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^cus_[A-Za-z0-9_]+$"}}
+_CHARGE = {"id": {"type": "string"}, "status": {"enum": [
+    "succeeded", "processing", "requires_payment_method", "requires_action", "unknown"]},
+    "payment_intent": {"type": ["string", "null"]}, "failure": {"type": ["object", "null"]},
+    "recovery_url": {"type": ["string", "null"]}, "amount": {"type": "integer"},
+    "currency": {"type": "string"}, "customer": {"type": "string"}}
 _CS_ID = {"name": "session_id", "in": "path", "required": True,
           "schema": {"type": "string", "pattern": "^cs_[A-Za-z0-9_]+$"}}
 
@@ -108,6 +115,37 @@ PATHS: dict[str, dict[str, Any]] = {
          "413": _ERROR, "502": _ERROR, "503": _ERROR}, staff=True, parameters=[_CS_ID],
         body=_REASON,
     )},
+    "/customers/{customer_id}": {"get": _op(
+        "The customer as the service knows it: sessions, saved cards, charges",
+        {"200": _json("the customer"), "400": _ERROR, "404": _ERROR}, staff=True,
+        parameters=[_CUS_ID])},
+    "/customers/{customer_id}/payment-methods": {"get": _op(
+        "Cards saved through setup mode (status active, detached or expired)",
+        {"200": _json("the cards", {"customer": {"type": "string"},
+                                    "payment_methods": {"type": "array"}}),
+         "400": _ERROR, "404": _ERROR}, staff=True, parameters=[_CUS_ID])},
+    "/customers/{customer_id}/charges": {"post": _op(
+        "Charge a saved card off-session (the default card unless payment_method is given); "
+        "the same idempotency_key again answers the first charge and charges nothing",
+        {"201": _json("Stripe answered: charged, or declined with a recovery_url", _CHARGE),
+         "202": _json("Stripe's answer was lost: status unknown, resolved in the background "
+                      "with the same key", _CHARGE),
+         "400": _ERROR, "404": _ERROR, "409": _ERROR, "413": _ERROR, "503": _ERROR},
+        staff=True, parameters=[_CUS_ID],
+        body={"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["amount", "currency"], "properties": {
+                "amount": {"type": "integer", "minimum": 1, "maximum": 99999999},
+                "currency": {"type": "string", "pattern": "^[a-zA-Z]{3}$"},
+                "payment_method": {"type": "string", "pattern": "^pm_"},
+                "description": {"type": "string", "maxLength": 1000},
+                "idempotency_key": {"type": "string", "maxLength": 255}}}}}},
+    )},
+    "/charges/{charge_id}": {"get": _op(
+        "One charge and its history (requested, outcome, recovery, notified, recovered)",
+        {"200": _json("the charge", {**_CHARGE, "history": {"type": "array"}}),
+         "400": _ERROR, "404": _ERROR}, staff=True,
+        parameters=[{"name": "charge_id", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^chg_[a-f0-9]{24}$"}}])},
     "/support/events/{event_id}/reprocess": {"post": _op(
         "Apply a stored Stripe event again (the way back for an event_unprocessable case); "
         "never twice; recorded with the staff member's name",

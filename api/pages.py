@@ -152,6 +152,15 @@ async def create_checkout_session(request: Request) -> Response:
             return _failure(request, 400, str(bad))
     params = order.stripe_params(services.settings.public_url)
     try:
+        if order.customer is not None:  # Stripe's own error would name the wrong parameter
+            await run_in_threadpool(services.stripe.retrieve_customer, order.customer)
+    except UnknownAtStripe:
+        return _failure(request, 400, f"no such customer: {order.customer} (Stripe does not "
+                                      "know it, or it was deleted)")
+    except StripeUnavailable as error:
+        log.error("cannot check customer %s: %s", order.customer, error)
+        return _failure(request, 503, _UNAVAILABLE)
+    try:
         session_id, url = await run_in_threadpool(services.stripe.create_checkout_session, params)
     except (UnknownAtStripe, CheckoutRefused) as refused:  # Stripe's reason, about the form
         return _failure(request, 400, str(refused))
@@ -229,6 +238,8 @@ _WORDING = {
                            "Your payment went through, but we could not complete your order "
                            "just now. Our staff has been told and will finish it; you do not "
                            "need to pay again."),
+    "payment_received": ("Thank you, your payment went through", "Paid",
+                         "Your payment went through. There is nothing more to do."),
     "open": ("Payment not completed", "Not paid",
              "This checkout has not been paid yet. Nothing was charged."),
 }

@@ -14,6 +14,9 @@ from starlette.requests import Request
 
 SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
+CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9_]{1,250}")
+CHARGE_ID = re.compile(r"chg_[a-f0-9]{24}")
+PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
 MAX_VERSION = 10**9
 MAX_POSITION = 10**15
 MAX_LOG_PAGE = 1000
@@ -36,6 +39,20 @@ def parse_event_id(raw: str) -> str:
     """A Stripe event id, ``evt_...``."""
     if not EVENT_ID.fullmatch(raw):
         raise BadParameter(f"malformed Stripe event id {raw[:80]!r} (evt_...)")
+    return raw
+
+
+def parse_customer_id(raw: str) -> str:
+    """A Stripe Customer id, ``cus_...``."""
+    if not CUSTOMER_ID.fullmatch(raw):
+        raise BadParameter(f"malformed customer id {raw[:80]!r} (cus_...)")
+    return raw
+
+
+def parse_charge_id(raw: str) -> str:
+    """One of the service's charge ids, ``chg_`` and 24 hex digits."""
+    if not CHARGE_ID.fullmatch(raw):
+        raise BadParameter(f"malformed charge id {raw[:80]!r} (chg_ and 24 hex digits)")
     return raw
 
 

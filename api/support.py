@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,13 +11,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from api.auth import actor, staff_route
+from api.bodies import json_object
 from api.params import parse_event_id, path_session_id
 from api.system import Services
 from api.views import case_view, fulfillment_record_view
 from domain.apps.fulfill_checkout import FulfillerFailed
 
 MAX_REASON = 1000
-MAX_BODY = 16 * 1024
 
 
 async def get_failures(request: Request) -> Response:
@@ -31,7 +30,7 @@ async def get_failures(request: Request) -> Response:
 async def fulfill_session(request: Request) -> Response:
     """Run the session's fulfillment again on behalf of a staff member (never twice)."""
     session_id = path_session_id(request)
-    reason = _reason(await _json_object(request))
+    reason = _reason(await json_object(request))
     staff = actor(request)
     services: Services = request.app.state.services
     try:
@@ -49,24 +48,6 @@ async def fulfill_session(request: Request) -> Response:
         "actor": staff,
         "fulfillment": fulfillment_record_view(fulfillment),
     })
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object; an empty body is an empty object; 400 otherwise."""
-    raw = b""
-    async for chunk in request.stream():  # refused while reading: never held whole
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise HTTPException(413, f"body over {MAX_BODY} bytes")
-    if not raw.strip():
-        return {}
-    try:
-        body = orjson.loads(raw)  # bounded nesting: no RecursionError on hostile input
-    except orjson.JSONDecodeError:
-        raise HTTPException(400, "body must be JSON, e.g. {\"reason\": \"...\"}") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "body must be a JSON object, e.g. {\"reason\": \"...\"}")
-    return body
 
 
 def _reason(body: dict[str, Any]) -> str | None:
@@ -91,7 +72,7 @@ async def reprocess_event(request: Request) -> Response:
     """Apply a stored Stripe event again (the way back for an ``event_unprocessable``
     case), recorded with the staff member's name; never applied twice."""
     event_id = parse_event_id(request.path_params["event_id"])
-    reason = _reason(await _json_object(request))
+    reason = _reason(await json_object(request))
     staff = actor(request)
     services: Services = request.app.state.services
     stored = await run_in_threadpool(services.inbox.get, event_id)

@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from adapters.fulfillers import load_fulfiller
@@ -25,6 +26,9 @@ from adapters.stripe_events import ROUTES
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
 from api.settings import Settings
+from domain.apps.cards import Cards
+from domain.apps.charges import GRACE, Charges
+from domain.apps.customers import Customers
 from domain.apps.fulfill_checkout import RETRY_DELAYS
 from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.inbox import Inbox
@@ -53,6 +57,7 @@ class Seams:
     sleep: Callable[[float], None] | None = None
     retry_delays: tuple[float, ...] = RETRY_DELAYS
     stall_after: float = 60.0  # seconds a follower may not advance while work waits
+    charge_grace: timedelta = GRACE  # a charge request older than this was cut short
 
 
 NO_SEAMS = Seams()
@@ -68,6 +73,9 @@ class Services:
     fulfillment: FulfillmentProcess
     notices: CustomerNotices
     support: Support
+    cards: Cards
+    customers: Customers
+    charges: Charges
     stripe: StripeGateway
     followers: tuple[Follower, ...]
     runners: tuple[Runner, ...]
@@ -114,7 +122,8 @@ class Services:
         for runner in self.runners:
             runner.stop()
         self.lease.release()
-        for app in (self.support, self.notices, self.fulfillment, self.ledger, self.inbox):
+        for app in (self.charges, self.customers, self.cards, self.support, self.notices,
+                    self.fulfillment, self.ledger, self.inbox):
             app.close()
 
 
@@ -163,8 +172,12 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
         **({"sleep": seams.sleep} if seams.sleep else {}))
     notices = CustomerNotices(env=env(CustomerNotices.name), notifier=notifier)
     support = Support(env=env(Support.name))
+    cards = Cards(env=env(Cards.name), stripe=stripe)
+    customers = Customers(env=env(Customers.name))
+    charges = Charges(env=env(Charges.name), stripe=stripe, customers=customers,
+                      public_url=settings.public_url, grace=seams.charge_grace)
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,
-                                                       support)}
+                                                       support, cards, customers, charges)}
     prompts = _Prompts()
     wakes: dict[str, threading.Event] = defaultdict(threading.Event)
     locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -183,6 +196,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
         inbox.record, on_commit=prompts.of(Inbox.name))
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
-    return Services(settings, inbox, ledger, fulfillment, notices, support, stripe,
+    return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
+                    charges, stripe,
                     tuple(followers), runners, committer, verifier, metrics)
 

@@ -13,7 +13,7 @@ from domain.model.fulfillment import Fulfillment
 from domain.model.session_state import FailureRecord, FulfillmentRecord
 
 _BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "originator_topic",
-                "session_id"}
+                "session_id", "charge_id"}
 
 
 def session_view(session: CheckoutSession) -> dict[str, Any]:
@@ -54,7 +54,8 @@ def fulfillment_record_view(fulfillment: Fulfillment) -> dict[str, Any]:
     return fulfillment_view(status, done, failure)
 
 
-def history_entry(event: CheckoutSession.Event) -> dict[str, Any]:
+def history_entry(event: Any) -> dict[str, Any]:
+    """One event of a session's (or a charge's) history."""
     data = {k: v for k, v in vars(event).items() if k not in _BOOKKEEPING}
     stripe_event_id = data.pop("stripe_event_id", None)
     stripe_created = data.pop("stripe_created", None)

@@ -13,3 +13,23 @@ class SessionNotFound(LedgerError):
     def __init__(self, session_id: str, detail: str = "") -> None:
         super().__init__(f"checkout session {session_id} not found{detail}")
         self.session_id = session_id
+
+
+class CustomerNotFound(LedgerError):
+    """The service has never seen this customer (no session, no saved card)."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id} not found")
+        self.customer_id = customer_id
+
+
+class ChargeNotFound(LedgerError):
+    """No charge with this id was ever requested."""
+
+    def __init__(self, charge_id: str) -> None:
+        super().__init__(f"charge {charge_id} not found")
+        self.charge_id = charge_id
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was used before for a different charge."""

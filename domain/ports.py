@@ -65,6 +65,11 @@ class Notifier(Protocol):
 
     def payment_failed(self, facts: SessionFacts) -> None: ...
 
+    def charge_failed(self, to: str | None, amount: int, currency: str,
+                      recovery_url: str | None, charge_id: str) -> None:
+        """An off-session charge was declined; ``recovery_url`` pays it another way."""
+        ...
+
 
 class CardGateway(Protocol):
     """What saving cards needs from Stripe (setup mode, existing customers)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.errors import LedgerError
-from domain.model.checkout_session import PAID_STATUSES
+from domain.model.checkout_session import PAID_STATUSES, is_recovery
 from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts
 from domain.model.fulfillment import Fulfillment
 from domain.ports import StripeGateway, StripeUnavailable
@@ -46,6 +46,7 @@ class Outcome:
     """Where a session stands after ``fulfill_checkout``."""
 
     status: str  # fulfilled | processing | failed | expired | not_required | open
+    #              | payment_received (a declined charge paid through its recovery session)
     facts: SessionFacts | None
     line_items: tuple[LineItem, ...] = ()
     fulfillment: Fulfillment | None = None
@@ -74,6 +75,8 @@ def standing(facts: SessionFacts, payment_failed: Callable[[], bool]) -> str:
     asks the ledger, which heard of the failure."""
     if facts.mode == "setup":
         return "not_required"
+    if is_recovery(facts):
+        return "payment_received" if facts.payment_status in PAID_STATUSES else "open"
     if facts.status == "expired":
         return "expired"
     if facts.status != "complete":

@@ -36,7 +36,7 @@ from domain.apps.fulfill_checkout import (
 )
 from domain.apps.processing import BatchProcessor, retrying
 from domain.errors import SessionNotFound
-from domain.model.checkout_session import PAID_STATUSES, CheckoutSession
+from domain.model.checkout_session import PAID_STATUSES, CheckoutSession, is_recovery
 from domain.model.fulfillment import Fulfillment, fulfillment_uuid
 from domain.ports import Fulfiller, StripeGateway, StripeRefused, StripeUnavailable, UnknownAtStripe
 
@@ -275,8 +275,11 @@ class FulfillmentProcess(BatchProcessor):
 
 
 def _paid(event: Any) -> bool:
-    """A completion or settlement that leaves the session paid (and not a setup)."""
+    """A completion or settlement that leaves an order paid (not a setup, and not the
+    recovery of an off-session charge: the charges application sees to those)."""
     if not isinstance(event, CheckoutSession.Completed | CheckoutSession.AsyncPaymentSucceeded):
         return False
-    return event.facts.mode != "setup" and event.facts.payment_status in PAID_STATUSES
+    facts = event.facts
+    return (facts.mode != "setup" and facts.payment_status in PAID_STATUSES
+            and not is_recovery(facts))
 

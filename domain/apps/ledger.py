@@ -24,7 +24,7 @@ from domain.apps.processing import (
 )
 from domain.errors import SessionNotFound
 from domain.model.checkout_session import CheckoutSession, session_uuid
-from domain.model.customer_notice import CustomerNotice
+from domain.model.customer_notice import PAYMENT_FAILED, CustomerNotice
 from domain.model.facts import CheckoutSnapshot, StripeEvent
 from domain.model.fulfillment import Fulfillment
 from domain.model.parked_event import ParkedEvent, parked_uuid
@@ -50,9 +50,10 @@ class Ledger(BatchProcessor):
             self._apply_stripe_event(upstream_event.stripe_event(), processing)
         elif isinstance(upstream_event, Fulfillment.Event):
             self._record_fulfillment(upstream_event, processing)
-        elif isinstance(upstream_event, CustomerNotice.Sent):
-            session = self._session(upstream_event.session_id, processing)
-            if session.record_notification(upstream_event.session_id, upstream_event.reason):
+        elif isinstance(upstream_event, CustomerNotice.Sent) \
+                and upstream_event.reason == PAYMENT_FAILED:  # a session's (charges keep theirs)
+            session = self._session(upstream_event.about, processing)
+            if session.record_notification(upstream_event.about, upstream_event.reason):
                 processing.collect_events(session)
 
     def _apply_stripe_event(self, event: StripeEvent, processing: ProcessingEvent | None
@@ -96,7 +97,7 @@ class Ledger(BatchProcessor):
         """Read every session the batch touches in one query (when the store can)."""
         ids: set[UUID] = set()
         for event in upstream_events:
-            session_id = getattr(event, "session_id", None)
+            session_id = getattr(event, "session_id", None) or getattr(event, "about", None)
             if session_id is not None:
                 ids.add(session_uuid(session_id))
             elif isinstance(event, ReceivedEvent.Received) and event.object_id:

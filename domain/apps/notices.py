@@ -1,24 +1,33 @@
-"""The notices application: customers whose delayed payment failed are told, once.
+"""The notices application: customers are told what they must know, once.
 
-It follows the Ledger on its own, so a mail server that is down holds back notices but
-never fulfillment. Each notice is recorded as sent (a
-:class:`~domain.model.customer_notice.CustomerNotice`) as soon as the notifier took it,
+Today: a delayed payment that failed, and an off-session charge that was declined (with
+the link to pay another way). It follows the Ledger and the charges application on its
+own, so a mail server that is down holds back notices but never fulfillment. Each notice
+is recorded as sent (a :class:`~domain.model.customer_notice.CustomerNotice`) as soon as
+the notifier took it,
 before the next one is sent: when the channel goes down half-way through a batch, the
 batch is tried again later and the customers already told are not told twice. The ledger
-copies each notice into the session's history.
+(and the charges application) copy each notice into the session's (charge's) history.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent, Tracking
 
 from domain.apps.processing import BatchProcessor
+from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
-from domain.model.customer_notice import PAYMENT_FAILED, CustomerNotice, notice_uuid
+from domain.model.customer_notice import (
+    CHARGE_FAILED,
+    PAYMENT_FAILED,
+    CustomerNotice,
+    notice_uuid,
+)
 from domain.ports import Notifier, NotifierUnavailable
 
 log = logging.getLogger(__name__)
@@ -42,28 +51,31 @@ class CustomerNotices(BatchProcessor):
         sent = 0
         for _, event in batch:
             if isinstance(event, CheckoutSession.AsyncPaymentFailed):
-                sent += self._tell_payment_failed(event)
+                sent += self._tell(event.session_id, PAYMENT_FAILED, event.facts.customer_email,
+                                   partial(self.notifier.payment_failed, event.facts))
+            elif isinstance(event, Charge.RecoveryOffered):
+                sent += self._tell(event.charge_id, CHARGE_FAILED, event.to, partial(
+                    self.notifier.charge_failed, event.to, event.amount, event.currency,
+                    event.url, event.charge_id))
         self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))
         return sent
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
         raise NotImplementedError("the notices follower works in batches")
 
-    def _tell_payment_failed(self, event: CheckoutSession.AsyncPaymentFailed) -> int:
-        session_id = event.session_id
-        found = self.current(notice_uuid(session_id, PAYMENT_FAILED))
-        notice = found if isinstance(found, CustomerNotice) else CustomerNotice.of(
-            session_id, PAYMENT_FAILED)
+    def _tell(self, about: str, reason: str, to: str | None, send: Callable[[], None]) -> int:
+        """Send one notice unless it was sent; record it as sent at once."""
+        found = self.current(notice_uuid(about, reason))
+        notice = found if isinstance(found, CustomerNotice) else CustomerNotice.of(about, reason)
         if notice.sent:
             return 0
         try:
-            self.notifier.payment_failed(event.facts)
+            send()
         except NotifierUnavailable:
             raise  # the mail server is down: the follower tries again later
         except Exception:  # refused for good (a bad address): support lists the case anyway
-            log.exception("telling the customer of %s about the failed payment failed",
-                          session_id)
+            log.exception("telling the customer about %s (%s) failed", about, reason)
             return 0
-        notice.record_sent(session_id, PAYMENT_FAILED, event.facts.customer_email)
+        notice.record_sent(about, reason, to)
         self.save(notice)
         return 1

@@ -34,8 +34,12 @@ from domain.ports import BulkEventReader, NotifierUnavailable, StripeUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Errors that say something every event needs is down: retried, never parked.
-OUTAGES = (PersistenceError, StripeUnavailable, NotifierUnavailable)
+class RetryLater(Exception):
+    """An event that is not due yet: the batch is tried again later, like an outage."""
+
+
+#: Errors that say something every event needs is down (or not due): retried, never parked.
+OUTAGES = (PersistenceError, StripeUnavailable, NotifierUnavailable, RetryLater)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from eventsourcing.application import ProcessingEvent
 
 from domain.apps.processing import BatchProcessor
+from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.failure_board import BOARD_ID, Case, FailureBoard
 from domain.model.parked_event import ParkedEvent
@@ -22,8 +23,9 @@ from domain.model.parked_event import ParkedEvent
 ASYNC_PAYMENT_FAILED = "async_payment_failed"
 FULFILLMENT_FAILED = "fulfillment_failed"
 EVENT_UNPROCESSABLE = "event_unprocessable"
+CHARGE_FAILED = "charge_failed"
 #: The kinds of case this projection opens today (later features add theirs).
-FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE)
+FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE, CHARGE_FAILED)
 SNAPSHOT_EVERY = 100  # board events between snapshots: bounds what a query replays
 
 
@@ -45,6 +47,8 @@ class Support(BatchProcessor):
             _follow_session(board, upstream_event)
         elif isinstance(upstream_event, ParkedEvent.Event):
             _follow_parked(board, upstream_event)
+        elif isinstance(upstream_event, Charge.Event):
+            _follow_charge(board, upstream_event)
         processing.collect_events(board)  # also keeps it for the rest of the batch
 
     def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
@@ -94,3 +98,23 @@ def _follow_parked(board: FailureBoard, event: ParkedEvent.Event) -> None:
     elif isinstance(event, ParkedEvent.Reprocessed):
         board.resolve(EVENT_UNPROCESSABLE, event.stripe_event_id,
                       f"reprocessed by {event.actor}: {event.outcome}")
+
+
+def _follow_charge(board: FailureBoard, event: Charge.Event) -> None:
+    if isinstance(event, Charge.Declined | Charge.OutcomeUnknown):
+        case = board.cases.get(f"{CHARGE_FAILED}:{event.charge_id}")
+        if isinstance(event, Charge.Declined):
+            decline = event.decline
+            error = ": ".join(filter(None, (decline.code, decline.decline_code))) \
+                + f" ({decline.message})"
+        else:
+            error = f"outcome unknown, asked again with the same key: {event.error}"
+        summary = event.summary
+        board.report(CHARGE_FAILED, event.charge_id, since=event.timestamp,
+                     attempts=(case.attempts + 1) if case else 1, last_error=error,
+                     customer=summary.customer, amount=summary.amount,
+                     currency=summary.currency)
+    elif isinstance(event, Charge.Succeeded):
+        board.resolve(CHARGE_FAILED, event.charge_id, "charged")
+    elif isinstance(event, Charge.Recovered):
+        board.resolve(CHARGE_FAILED, event.charge_id, f"paid through {event.session_id}")

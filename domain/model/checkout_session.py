@@ -31,6 +31,13 @@ from domain.model.session_state import (
 )
 
 PAID_STATUSES = ("paid", "no_payment_required")
+RECOVERY_METADATA_KEY = "checkout_ledger_charge"  # a session that pays a declined charge
+
+
+def is_recovery(facts: SessionFacts) -> bool:
+    """The session pays an off-session charge that was declined: there is nothing to
+    fulfil (the charges application marks the charge recovered)."""
+    return any(key == RECOVERY_METADATA_KEY for key, _ in facts.metadata)
 
 
 def session_uuid(session_id: str) -> UUID:
@@ -224,7 +231,8 @@ class CheckoutSession(Record):
         """pending | fulfilled | failed | not_required."""
         if self.fulfilled is not None:
             return "fulfilled"
-        if self.state.mode == "setup" or self.state.status == "expired":
+        if self.state.mode == "setup" or self.state.status == "expired" or any(
+                key == RECOVERY_METADATA_KEY for key, _ in self.state.metadata):
             return "not_required"
         if self.state.payment_outcome == "failed" or self.failure is not None:
             return "failed"

@@ -1,6 +1,6 @@
 """The CustomerNotice aggregate: one thing a customer must be told, told once.
 
-One per (session, reason), recorded by the notices application once the notifier has
+One per (session or charge, reason), recorded by the notices application once the notifier has
 sent it, so a retry after an outage finds it sent and never tells the customer twice.
 """
 
@@ -10,11 +10,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.base import Record
 
-PAYMENT_FAILED = "async_payment_failed"
+PAYMENT_FAILED = "async_payment_failed"  # about a Checkout Session (cs_...)
+CHARGE_FAILED = "charge_failed"  # about an off-session charge (chg_...), with its recovery link
 
 
-def notice_uuid(session_id: str, reason: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"checkout-ledger:notice:{session_id}:{reason}")
+def notice_uuid(about: str, reason: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"checkout-ledger:notice:{about}:{reason}")
 
 
 class CustomerNotice(Record):
@@ -23,7 +24,7 @@ class CustomerNotice(Record):
     class Sent(Record.Event):
         """The notifier accepted the notice (e.g. the mail server took the email)."""
 
-        session_id: str
+        about: str  # the session or charge the notice is about
         reason: str
         to: str | None
 
@@ -34,12 +35,12 @@ class CustomerNotice(Record):
         self.sent = False
 
     @classmethod
-    def of(cls, session_id: str, reason: str) -> CustomerNotice:
-        return cls.blank(notice_uuid(session_id, reason))
+    def of(cls, about: str, reason: str) -> CustomerNotice:
+        return cls.blank(notice_uuid(about, reason))
 
-    def record_sent(self, session_id: str, reason: str, to: str | None) -> bool:
+    def record_sent(self, about: str, reason: str, to: str | None) -> bool:
         """Record the notice as sent; False if it was already."""
         if self.sent:
             return False
-        self.trigger_event(self.Sent, session_id=session_id, reason=reason, to=to)
+        self.trigger_event(self.Sent, about=about, reason=reason, to=to)
         return True

@@ -218,3 +218,65 @@ def test_a_bank_debit_shows_processing_then_the_fulfilled_item_once_it_settles(
     expect(page.locator("#result")).to_have_attribute("data-status", "fulfilled", timeout=20_000)
     session_id = page.url.split("session_id=", 1)[1]
     assert service.history_types(session_id).count("Fulfilled") == 1
+
+
+def _staff(service: LocalService) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service.staff_token}"}
+
+
+def _emulator_url(service: LocalService) -> str:
+    for line in service.output:
+        found = re.search(r"Stripe emulator:\s+(\S+)", line)
+        if found:
+            return found.group(1)
+    raise AssertionError("the service printed no emulator URL")
+
+
+def _until(check: Any, seconds: float = 15) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("gave up waiting")
+
+
+def test_a_card_saved_in_setup_mode_then_declined_off_session_is_paid_through_its_recovery(
+    service: LocalService, page: Page, tmp_path: Path
+) -> None:
+    page.goto(f"{service.url}/")
+    page.locator("#save-card").get_by_role("button").click()
+    page.wait_for_url(re.compile(r"/pay/cs_"))
+    page.fill("#card-number", "4000 0000 0000 9995")  # saved fine; declined when charged
+    page.click("#pay-button")
+    page.wait_for_url(re.compile(r"/success\?session_id=cs_"))
+    expect(page.locator("#result")).to_have_attribute("data-status", "not_required")
+    emulator = httpx.Client(base_url=_emulator_url(service), trust_env=False,
+                            headers={"Authorization": "Bearer sk_test_local_emulator"})
+
+    def saved_customer() -> str | None:  # the customer the service created for the card
+        listed = emulator.get("/v1/customers", params={"limit": 1}).json()["data"]
+        if not listed:
+            return None
+        cards = httpx.get(f"{service.url}/customers/{listed[0]['id']}/payment-methods",
+                          headers=_staff(service), trust_env=False)
+        return str(listed[0]["id"]) if cards.status_code == 200 else None
+
+    customer = _until(saved_customer)
+    charged = httpx.post(f"{service.url}/customers/{customer}/charges", headers=_staff(service),
+                         json={"amount": 1800, "currency": "usd"}, trust_env=False).json()
+    assert (charged["status"], charged["failure"]["decline_code"]) == (
+        "requires_payment_method", "insufficient_funds")
+
+    page.goto(charged["recovery_url"])
+    page.screenshot(path=str(tmp_path / "recovery.png"), full_page=True)
+    page.fill("#card-number", "4242 4242 4242 4242")
+    page.click("#pay-button")
+    page.wait_for_url(re.compile(r"/success\?session_id=cs_"))
+
+    expect(page.locator("#result")).to_have_attribute("data-status", "payment_received")
+    recovered = _until(lambda: httpx.get(
+        f"{service.url}/charges/{charged['id']}", headers=_staff(service),
+        trust_env=False).json()["recovered_by"])
+    assert recovered == page.url.split("session_id=", 1)[1]

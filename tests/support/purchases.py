@@ -47,8 +47,41 @@ class Shop:
             "cancel_url": "http://127.0.0.1:4242/", "customer_email": "ada@example.com",
             "payment_method_types": ["card", "us_bank_account"], **extra,
         }
+        if "customer" in extra:  # Stripe takes one or the other
+            del params["customer_email"]
         session = self.sdk.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
         return str(session.id)
+
+    def setup_session(self, *, customer: str | None = None,
+                      email: str = "ada@example.com") -> str:
+        """A setup-mode Checkout Session (saves a card; ``customer=`` for an existing one)."""
+        params: dict[str, Any] = {
+            "mode": "setup", "currency": "usd", "success_url": SUCCESS_URL,
+            "cancel_url": "http://127.0.0.1:4242/", "payment_method_types": ["card"]}
+        if customer is not None:
+            params["customer"] = customer
+        else:
+            params["customer_email"] = email
+        session = self.sdk.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+        return str(session.id)
+
+    def customer(self, email: str = "ada@example.com") -> str:
+        """A new Customer at Stripe; its id."""
+        return str(self.sdk.v1.customers.create(params={"email": email}).id)
+
+    def payment_intents(self, customer: str) -> list[dict[str, Any]]:
+        """The customer's PaymentIntents, as Stripe lists them."""
+        listed = self.sdk.v1.payment_intents.list(params={"customer": customer, "limit": 100})
+        return [pi.to_dict() for pi in listed.data]
+
+    def fault(self, method: str, path: str, fault: str, count: int = 1) -> None:
+        """Make the next ``count`` calls of ``method path`` fail (the emulator's faults)."""
+        self._control("/_emulator/faults", {"method": method, "path": path, "fault": fault,
+                                            "count": count})
+
+    def event_about(self, object_id: str, event_type: str) -> dict[str, Any]:
+        """The emulator's ``event_type`` event about the object ``object_id``."""
+        return self.event(object_id, event_type)
 
     def pay(self, session_id: str, *, card: str = "4242424242424242") -> None:
         self._control(f"/_emulator/checkout/sessions/{session_id}/pay", {"card": card})
@@ -90,7 +123,7 @@ class Shop:
 
     def _control(self, path: str, body: dict[str, Any]) -> None:
         answer = self.http.post(path, json=body)
-        assert answer.status_code == 200, answer.text
+        assert answer.status_code in (200, 201), answer.text
 
 
 def history_types(service: TestClient, session_id: str, staff: dict[str, str]) -> list[str]:
