@@ -25,6 +25,16 @@ def _failure_text(facts: SessionFacts) -> tuple[str, str]:
     return subject, body
 
 
+def _charge_failed_text(amount: int, currency: str, recovery_url: str | None,
+                        charge_id: str) -> tuple[str, str]:
+    subject = "We could not charge your saved card"
+    then = (f"You can pay with another card here:\n{recovery_url}\n" if recovery_url
+            else "Please update your payment method with us.\n")
+    body = (f"Hello,\n\nyour bank declined the charge of {format_money(amount, currency)} "
+            f"(charge {charge_id}) to the card you saved with us.\n{then}")
+    return subject, body
+
+
 class LogNotifier:
     """Writes what it would have sent to the log (no SMTP server configured)."""
 
@@ -38,6 +48,14 @@ class LogNotifier:
         self.sent.append((facts.customer_email, subject))
         log.warning("payment failed for %s; would email %s: %s", facts.session_id,
                     facts.customer_email or "(no email)", subject)
+
+    def charge_failed(self, to: str | None, amount: int, currency: str,
+                      recovery_url: str | None, charge_id: str) -> None:
+        """Log the notice of a declined off-session charge (and its recovery link)."""
+        subject, _ = _charge_failed_text(amount, currency, recovery_url, charge_id)
+        self.sent.append((to, subject))
+        log.warning("charge %s failed; would email %s: %s (%s)", charge_id, to or "(no email)",
+                    subject, recovery_url or "no recovery link")
 
 
 class SmtpNotifier:
@@ -58,8 +76,22 @@ class SmtpNotifier:
             log.warning("payment failed for %s but Stripe gave no email address", facts.session_id)
             return
         subject, body = _failure_text(facts)
+        self._send(facts.customer_email, subject, body)
+        log.info("told %s that the payment of %s failed", facts.customer_email, facts.session_id)
+
+    def charge_failed(self, to: str | None, amount: int, currency: str,
+                      recovery_url: str | None, charge_id: str) -> None:
+        """Email the customer that an off-session charge was declined, with the link to pay
+        another way. :class:`NotifierUnavailable` while the mail server is down."""
+        if not to:
+            log.warning("charge %s failed but there is no email address to tell", charge_id)
+            return
+        self._send(to, *_charge_failed_text(amount, currency, recovery_url, charge_id))
+        log.info("told %s that the charge %s failed", to, charge_id)
+
+    def _send(self, to: str, subject: str, body: str) -> None:
         message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.sender, facts.customer_email, subject
+        message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message.set_content(body)
         smtp_class = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
         try:
@@ -69,4 +101,3 @@ class SmtpNotifier:
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as down:
             raise NotifierUnavailable(f"mail server {self.host}:{self.port}: {down}") from down
-        log.info("told %s that the payment of %s failed", facts.customer_email, facts.session_id)

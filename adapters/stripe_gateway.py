@@ -8,21 +8,15 @@ from typing import Any
 
 import stripe
 
+from adapters.stripe_cards import CardCalls
+from adapters.stripe_charges import ChargeCalls
+from adapters.stripe_errors import translated_errors as _translated_errors
 from adapters.stripe_objects import UnreadableObject, session_facts
-from domain.ports import (
-    CheckoutSnapshot,
-    LineItem,
-    StripeRefused,
-    StripeUnavailable,
-    UnknownAtStripe,
-)
+from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable
 
 # Stripe answers in well under a second; a call that hangs must not hold a customer's
 # page (or a worker thread) for the SDK's default 80 s.
 TIMEOUT_SECONDS = 10.0
-
-# Transient by nature: the same call may succeed later.
-_TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
 MAX_LISTED_PRICES = 500  # a storefront, not an export: enough for any demo catalog
 
@@ -50,8 +44,9 @@ class CatalogPrice:
         return self.interval is not None
 
 
-class StripeGateway:
-    """Implements the domain's ``StripeGateway`` port (and what the storefront needs)."""
+class StripeGateway(CardCalls, ChargeCalls):
+    """Implements the domain's ``StripeGateway``, ``CardGateway`` and ``ChargeGateway``
+    ports (and what the storefront needs); saved cards and charges live in the mixins."""
 
     def __init__(self, api_key: str, api_base: str | None = None, max_network_retries: int = 2,
                  timeout_seconds: float = TIMEOUT_SECONDS):
@@ -144,31 +139,3 @@ def _line_item(item: dict[str, Any]) -> LineItem:
         amount_total=int(item.get("amount_total") or 0),
         currency=str(item.get("currency") or ""),
     )
-
-
-class _translated_errors:
-    """Stripe's exceptions -> the domain's: not found, unavailable (transient, or a key
-    Stripe will not take: both wait for someone or something to change), ``invalid`` for
-    an invalid request when given, and any other refusal as :class:`StripeRefused`.
-    No Stripe exception leaves the gateway."""
-
-    def __init__(self, *, invalid: type[Exception] | None = None) -> None:
-        self.invalid = invalid
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
-        if not isinstance(error, stripe.StripeError):
-            return
-        message = str(error.user_message or error)
-        if isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing":
-            raise UnknownAtStripe(message) from None
-        if isinstance(error, _TRANSIENT):
-            raise StripeUnavailable(message) from None
-        if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
-            # The message shows the (masked) key: for the log and staff, never a public page.
-            raise StripeUnavailable(f"Stripe refused the API key: {message}") from None
-        if self.invalid is not None and isinstance(error, stripe.InvalidRequestError):
-            raise self.invalid(message) from None
-        raise StripeRefused(f"{type(error).__name__}: {message}") from None

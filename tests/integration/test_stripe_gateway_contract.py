@@ -1,107 +1,29 @@
 """One contract, two Stripe gateways: the real adapter talking HTTP to the emulator, and the
-hand-written fake the domain's unit tests use. Every test runs against both.
+hand-written fake the domain's unit tests use. Every test runs against both (the worlds:
+``tests/support/stripe_worlds.py``).
 
 Both retry as the SDK does (``max_network_retries=2``: one try and two retries for a 5xx or
 a timeout, none for a 429), so each fault is armed for a number of tries that settles the
-answer, and each test checks that the armed tries were all used.
+answer, and each test checks that the armed tries were all used. The saved-card and charge
+parts of the one contract class live in ``tests/support/contract_cards.py`` and
+``contract_charges.py``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from adapters.stripe_gateway import StripeGateway
-from domain.ports import (
-    CheckoutSnapshot,
-    LineItem,
-    StripeRefused,
-    StripeUnavailable,
-    UnknownAtStripe,
-)
+from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 from emulator.server import EmulatorServer
-from tests.support.fake_stripe import FakeStripeGateway
-from tests.support.purchases import API_KEY, Item, Shop
+from tests.support.contract_cards import CardContract
+from tests.support.contract_charges import ChargeContract
+from tests.support.purchases import Item
+from tests.support.stripe_worlds import RETRIES, EmulatorWorld, FakeWorld, StripeWorld
 
-RETRIES = 2
-CLIENT_TIMEOUT = 0.3  # the real adapter's timeout here; a held answer comes after HOLD
-HOLD = 1.0
 TWELVE_ITEMS: list[Item] = [(f"Sticker {n}", 100 + n, 1 + n % 3) for n in range(12)]
-
-
-class Gateway(Protocol):
-    def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot: ...
-
-
-class StripeWorld(Protocol):
-    """What the contract arranges, the same way whichever gateway is under test."""
-
-    gateway: Gateway
-
-    def paid_session(self, items: Sequence[Item]) -> str: ...
-
-    def fail_next_retrievals(self, fault: str, count: int) -> None: ...
-
-    def faults_left(self) -> int:
-        """Faulted tries still armed (each try of a call, retries included, uses one)."""
-        ...
-
-
-class EmulatorWorld:
-    """The real adapter and the emulator, with faults armed through ``/_emulator/faults``."""
-
-    def __init__(self, url: str) -> None:
-        self.gateway = StripeGateway(API_KEY, url, max_network_retries=RETRIES,
-                                     timeout_seconds=CLIENT_TIMEOUT)
-        self.shop = Shop(url)
-        self.control = httpx.Client(base_url=url, trust_env=False, timeout=15)
-
-    def paid_session(self, items: Sequence[Item]) -> str:
-        session_id = self.shop.session(*items)
-        self.shop.pay(session_id)
-        return session_id
-
-    def fail_next_retrievals(self, fault: str, count: int) -> None:
-        rule: dict[str, Any] = {"method": "GET", "path": "/v1/checkout/sessions/*",
-                                "fault": fault, "count": count}
-        if fault == "timeout":
-            rule["seconds"] = HOLD
-        if fault == "refused":
-            rule.update(fault="error", status=400, error={
-                "type": "invalid_request_error", "code": "parameter_invalid",
-                "message": "This Checkout Session cannot be retrieved with this key."})
-        self.control.post("/_emulator/faults", json=rule).raise_for_status()
-
-    def faults_left(self) -> int:
-        armed = self.control.get("/_emulator/faults").json()["faults"]
-        return sum(rule["count"] for rule in armed)
-
-    def close(self) -> None:
-        self.control.delete("/_emulator/faults").raise_for_status()
-        self.control.close()
-        self.shop.__exit__()
-
-
-class FakeWorld:
-    """The hand-written fake, arranged through its own methods."""
-
-    def __init__(self) -> None:
-        self.gateway = FakeStripeGateway(max_network_retries=RETRIES)
-
-    def paid_session(self, items: Sequence[Item]) -> str:
-        return self.gateway.add_paid_session([
-            LineItem(f"price_fake_{n}", quantity, name, amount * quantity, "usd")
-            for n, (name, amount, quantity) in enumerate(items)])
-
-    def fail_next_retrievals(self, fault: str, count: int) -> None:
-        self.gateway.fail_next(fault, count, call="retrieve_checkout")
-
-    def faults_left(self) -> int:
-        return self.gateway.faults_left()
 
 
 @pytest.fixture(params=["fake", "emulator"])
@@ -117,8 +39,8 @@ def world(request: pytest.FixtureRequest) -> Iterator[StripeWorld]:
         real.close()
 
 
-class TestStripeGatewayContract:
-    """What the domain may count on from ``retrieve_checkout``, whichever gateway it gets."""
+class TestStripeGatewayContract(CardContract, ChargeContract):
+    """What the domain may count on from the Stripe gateway ports, whichever gateway it gets."""
 
     def test_a_paid_session_comes_with_every_line_item_past_the_first_page(
         self, world: StripeWorld

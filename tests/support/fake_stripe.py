@@ -10,6 +10,7 @@ one test class against both (the real one talking to the emulator over HTTP)::
     stripe.fail_next("429")                       # never retried by the SDK: unavailable
     stripe.fail_next("timeout", count=2)          # retried twice, then the answer arrives
     stripe.fail_next("refused")                   # a 4xx other than not found: StripeRefused
+    stripe.fail_next("timeout", call="charge_off_session")  # charged, but the answer is lost
 
 Faults are the emulator's (``POST /_emulator/faults``): ``500``, ``502``, ``503``, ``timeout``
 (retried like a network error), ``429`` (a rate limit, not retried), and ``refused`` (the
@@ -25,9 +26,10 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.stripe_gateway import CatalogPrice
 from domain.model.facts import SessionFacts
@@ -38,10 +40,12 @@ from domain.ports import (
     StripeUnavailable,
     UnknownAtStripe,
 )
+from tests.support.fake_stripe_charges import FakeCharges
 
 FAULTS = ("500", "502", "503", "429", "timeout", "refused")
 _RETRIED = ("500", "502", "503", "timeout")  # what the SDK tries again on its own
 _ids = itertools.count(1)
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,8 +56,9 @@ class _Fault:
 
 
 @dataclass
-class FakeStripeGateway:
-    """Sessions, prices and faults held in memory; see the module docstring."""
+class FakeStripeGateway(FakeCharges):
+    """Sessions, prices and faults held in memory; see the module docstring. Customers,
+    cards and charges: :mod:`tests.support.fake_stripe_cards`, ``..._charges``."""
 
     max_network_retries: int = 2
     sessions: dict[str, CheckoutSnapshot] = field(default_factory=dict)
@@ -105,7 +110,9 @@ class FakeStripeGateway:
 
     def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
         """The session with every line item; the adapter's errors, after the SDK's retries."""
-        self._answer("retrieve_checkout")
+        return self._call("retrieve_checkout", lambda: self._snapshot(session_id))
+
+    def _snapshot(self, session_id: str) -> CheckoutSnapshot:
         snapshot = self.sessions.get(session_id)
         if snapshot is None:
             raise UnknownAtStripe(f"No such checkout.session: '{session_id}'")
@@ -113,12 +120,13 @@ class FakeStripeGateway:
 
     def list_prices(self) -> list[CatalogPrice]:
         """Every price added: one-time ones first, then in the order added."""
-        self._answer("list_prices")
-        return sorted(self.prices, key=lambda p: p.recurring)
+        return self._call("list_prices", lambda: sorted(self.prices, key=lambda p: p.recurring))
 
     def create_checkout_session(self, params: dict[str, Any]) -> tuple[str, str]:
         """An open session of the given prices; answers its id and hosted-page url."""
-        self._answer("create_checkout_session")
+        return self._call("create_checkout_session", lambda: self._new_session(params))
+
+    def _new_session(self, params: dict[str, Any]) -> tuple[str, str]:
         by_id = {p.id: p for p in self.prices}
         items = []
         for line in params.get("line_items") or []:
@@ -132,13 +140,18 @@ class FakeStripeGateway:
                                            mode=str(params.get("mode") or "payment"))
         return session_id, f"https://checkout.stripe.com/c/pay/{session_id}"
 
-    def _answer(self, call: str) -> None:
-        """Try like the SDK does: retried faults are tried again up to ``max_network_retries``."""
+    def _call(self, call: str, effect: Callable[[], T]) -> T:
+        """Try like the SDK does: retried faults are tried again up to ``max_network_retries``.
+        A timed-out try still takes effect at Stripe (nobody reads its answer), as with the
+        emulator; the other faults answer before anything happens."""
         for attempt in range(self.max_network_retries + 1):
             fault = self._take(call)
             self.calls.append((call, fault))
             if fault is None:
-                return
+                return effect()
+            if fault == "timeout":
+                with suppress(StripeRefused, UnknownAtStripe):
+                    effect()
             if fault not in _RETRIED or attempt == self.max_network_retries:
                 raise _error(fault)
         raise AssertionError("unreachable")
