@@ -58,7 +58,8 @@ def charge_summary(charge: Charge) -> dict[str, Any]:
 
 def charge_view(charge: Charge, history: list[Any]) -> dict[str, Any]:
     """One charge and its history (requested, outcome, notified, recovered), oldest first."""
-    return {**charge_summary(charge), "history": [history_entry(e) for e in history]}
+    return {**charge_summary(charge),
+            "history": [history_entry(e, own_id="charge_id") for e in history]}
 
 
 def charge_status(charge: Charge) -> int:

@@ -12,8 +12,7 @@ from domain.model.failure_board import Case
 from domain.model.fulfillment import Fulfillment
 from domain.model.session_state import FailureRecord, FulfillmentRecord
 
-_BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "originator_topic",
-                "session_id", "charge_id"}
+_BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 def session_view(session: CheckoutSession) -> dict[str, Any]:
@@ -54,9 +53,9 @@ def fulfillment_record_view(fulfillment: Fulfillment) -> dict[str, Any]:
     return fulfillment_view(status, done, failure)
 
 
-def history_entry(event: Any) -> dict[str, Any]:
-    """One event of a session's (or a charge's) history."""
-    data = {k: v for k, v in vars(event).items() if k not in _BOOKKEEPING}
+def history_entry(event: Any, own_id: str = "session_id") -> dict[str, Any]:
+    """One event of a session's (or, with ``own_id="charge_id"``, a charge's) history."""
+    data = {k: v for k, v in vars(event).items() if k not in _BOOKKEEPING and k != own_id}
     stripe_event_id = data.pop("stripe_event_id", None)
     stripe_created = data.pop("stripe_created", None)
     actor = data.pop("actor", None)

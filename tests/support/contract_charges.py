@@ -55,8 +55,6 @@ class ChargeContract:
         [intent] = world.charges_of(customer)
         assert (intent["id"], intent["status"]) == (result.payment_intent, status)
 
-    @emulator_lacks("an off-session charge needing authentication leaves the PaymentIntent "
-                    "requires_payment_method (it answers requires_action)")
     def test_a_card_needing_authentication_declines_and_waits_for_another_payment_method(
         self, world: StripeWorld
     ) -> None:

@@ -105,14 +105,14 @@ class FakeCards:
 
     def add_setup_session(self, test_card: str | None = "pm_card_visa", *,
                           customer: str | None = None, email: str | None = None) -> str:
-        """A setup-mode session completed with ``test_card`` (for a new customer when none is
-        given, as Checkout does), or still open when ``test_card`` is None; answers its id."""
+        """A setup-mode session completed with ``test_card`` (attached to ``customer`` when
+        one is given; without one, Checkout creates no Customer and the card is attached to
+        nobody), or still open when ``test_card`` is None; answers its id."""
         session_id = new_id("cs_test")
         if test_card is None:
             self.setup_sessions[session_id] = SetupResult(session_id, "open", customer, email,
                                                           None, None)
             return session_id
-        customer = customer or self.add_customer(email)
         card = self.payment_methods[self.add_card(test_card, customer=customer)].card()
         self.setup_sessions[session_id] = SetupResult(session_id, "complete", customer, email,
                                                       new_id("seti"), card)
