@@ -42,6 +42,11 @@ def create_payment_intent(state: EmulatorState, p: Params) -> dict[str, Any]:
         if pm["customer"] is not None and pm["customer"] != customer:
             raise invalid("The provided PaymentMethod belongs to a different Customer "
                           "than the one given (or none was given).", param="payment_method")
+        magic = p.req("payment_method") in cards.MAGIC_PAYMENT_METHODS  # a fresh test card
+        if customer and pm["customer"] is None and not magic:
+            raise invalid(f"The customer does not have a payment method with the ID "
+                          f"{pm['id']}. The payment method must be attached to the customer.",
+                          param="payment_method")
     if confirm and pm is None:
         raise invalid("You cannot confirm this PaymentIntent because it's missing a payment "
                       "method. To confirm the PaymentIntent with a payment method, you must "

@@ -35,12 +35,14 @@ class Customers(BatchProcessor):
             facts = upstream_event.facts
             if facts.customer is not None:
                 customer = self._customer(facts.customer, processing)
-                if customer.link_session(facts.session_id, facts.mode, facts.customer_email):
+                if customer.link_session(facts.session_id, facts.mode, facts.customer_email,
+                                         upstream_event.timestamp):
                     processing.collect_events(customer)
         elif isinstance(upstream_event, CardSetup.Saved):
             customer = self._customer(upstream_event.customer, processing)
-            customer.link_session(upstream_event.session_id, "setup", upstream_event.email)
-            customer.save_card(upstream_event.card, upstream_event.session_id)
+            at = upstream_event.timestamp
+            customer.link_session(upstream_event.session_id, "setup", upstream_event.email, at)
+            customer.save_card(upstream_event.card, upstream_event.session_id, at)
             if upstream_event.made_default:
                 customer.set_default(upstream_event.card.payment_method)
             processing.collect_events(customer)

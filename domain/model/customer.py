@@ -2,7 +2,8 @@
 
 A projection, kept by the customers application from what the other applications
 recorded: the sessions linked to the customer, the cards saved through setup mode, which
-card is the default, the charges made. Rebuilt by replaying those logs.
+card is the default, the charges made. Rebuilt by replaying those logs: its times are the
+upstream events' times, never when it was itself recorded.
 """
 
 from __future__ import annotations
@@ -59,21 +60,23 @@ class Customer(Record):
         session_id: str
         mode: str
         email: str | None
+        at: datetime  # when the ledger recorded the session's completion
 
         def apply(self, customer: Customer) -> None:
             super().apply(customer)
             customer.sessions = (*customer.sessions,
-                                 LinkedSession(self.session_id, self.mode, self.timestamp))
+                                 LinkedSession(self.session_id, self.mode, self.at))
             customer.email = self.email or customer.email
 
     class CardSaved(Event):
         card: Card
         session_id: str | None
+        at: datetime  # when the cards application saved it
 
         def apply(self, customer: Customer) -> None:
             super().apply(customer)
             customer.cards = {**customer.cards, self.card.payment_method: SavedCard(
-                self.card, self.session_id, self.timestamp)}
+                self.card, self.session_id, self.at)}
 
     class DefaultCardSet(Event):
         payment_method: str
@@ -114,20 +117,21 @@ class Customer(Record):
 
     # Commands ----------------------------------------------------------------------------
 
-    def link_session(self, session_id: str, mode: str, email: str | None) -> bool:
+    def link_session(self, session_id: str, mode: str, email: str | None,
+                     at: datetime) -> bool:
         if any(s.session_id == session_id for s in self.sessions):
             return False
         self.trigger_event(self.SessionLinked, customer_id=self.customer_id,
-                           session_id=session_id, mode=mode, email=email)
+                           session_id=session_id, mode=mode, email=email, at=at)
         return True
 
-    def save_card(self, card: Card, session_id: str | None) -> bool:
+    def save_card(self, card: Card, session_id: str | None, at: datetime) -> bool:
         """Keep the card; the same card (fingerprint) saved again is one card."""
         if any(s.card.fingerprint == card.fingerprint and not s.detached
                for s in self.cards.values()):
             return False
         self.trigger_event(self.CardSaved, customer_id=self.customer_id, card=card,
-                           session_id=session_id)
+                           session_id=session_id, at=at)
         return True
 
     def set_default(self, payment_method: str) -> bool:

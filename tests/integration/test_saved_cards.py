@@ -124,3 +124,32 @@ def test_checkout_for_an_unknown_customer_is_a_clear_400(
 
     assert answer.status_code == 400
     assert "no such customer" in answer.json()["error"]
+
+
+def test_the_customer_views_rebuilt_from_the_logs_match_the_live_ones(
+    service: TestClient, shop: Shop
+) -> None:
+    from adapters.runner import Follower
+    from api.views import plain
+    from domain.apps.customers import Customers
+
+    first = save_card(service, shop)
+    second = shop.customer()
+    save_card(service, shop, customer=second, card=VISA)
+    save_card(service, shop, customer=second, card=MASTERCARD)
+    service.post(f"/customers/{second}/charges", headers=STAFF,
+                 json={"amount": 900, "currency": "usd"})
+    settle(service, fulfil=True)
+    services = service.app.state.services  # type: ignore[attr-defined]
+    rebuilt = Customers(env={"PERSISTENCE_MODULE": "eventsourcing.popo",
+                             "TRANSCODER_TOPIC": "adapters.fast_json:Transcoder"})
+
+    for upstream in (services.ledger, services.cards, services.charges):
+        Follower(upstream, rebuilt).catch_up()
+
+    for customer_id in (first, second):
+        live, again = services.customers.customer(customer_id), rebuilt.customer(customer_id)
+        assert again is not None and live is not None
+        own = {"_pending_events", "_created_on", "_modified_on"}  # when each recorded it
+        assert plain({k: v for k, v in vars(again).items() if k not in own}) == plain(
+            {k: v for k, v in vars(live).items() if k not in own})

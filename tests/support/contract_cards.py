@@ -11,12 +11,6 @@ from domain.ports import StripeRefused, UnknownAtStripe
 from tests.support.stripe_worlds import StripeWorld
 
 
-def emulator_lacks(what: str) -> pytest.MarkDecorator:
-    """The fake already does ``what``; the emulator will with branch emu7 (strict xfail there)."""
-    return pytest.mark.parametrize("world", ["fake", pytest.param("emulator", marks=pytest.mark.xfail(
-        strict=True, reason=f"needs emulator branch emu7: {what}"))], indirect=True)
-
-
 def new_key() -> str:
     return f"test-{uuid.uuid4().hex}"
 

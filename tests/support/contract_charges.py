@@ -7,7 +7,7 @@ import pytest
 
 from domain.model.payment_facts import ChargeRequest, RecoveryRequest
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
-from tests.support.contract_cards import emulator_lacks, new_key
+from tests.support.contract_cards import new_key
 from tests.support.stripe_worlds import RETRIES, StripeWorld
 
 DECLINES = [  # test card -> the PaymentIntent's status, Stripe's code and decline code
@@ -141,7 +141,6 @@ class ChargeContract:
 
         assert world.charges_of(customer) == []
 
-    @emulator_lacks("an off-session charge refuses a card attached to no customer (400)")
     def test_a_card_attached_to_nobody_is_refused_and_nothing_is_charged(
         self, world: StripeWorld
     ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from domain.model.customer import CardNotUsable, Customer
 from domain.model.payment_facts import Card, Decline
 
 TODAY = date(2026, 11, 29)
+AT = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
 
 def card(pm: str, fingerprint: str, *, exp: tuple[int, int] = (12, 2030)) -> Card:
@@ -20,14 +21,14 @@ def card(pm: str, fingerprint: str, *, exp: tuple[int, int] = (12, 2030)) -> Car
 def customer_with(*cards: Card) -> Customer:
     customer = Customer.of("cus_1")
     for saved in cards:
-        customer.save_card(saved, "cs_1")
+        customer.save_card(saved, "cs_1", AT)
     return customer
 
 
 def test_the_same_card_saved_twice_is_one_card() -> None:
     customer = customer_with(card("pm_1", "fp_a"))
 
-    again = customer.save_card(card("pm_2", "fp_a"), "cs_2")
+    again = customer.save_card(card("pm_2", "fp_a"), "cs_2", AT)
 
     assert again is False
     assert list(customer.cards) == ["pm_1"]
@@ -43,9 +44,9 @@ def test_the_card_charged_is_the_default_unless_one_is_named() -> None:
 
 @pytest.mark.parametrize(("arrange", "asked", "reason"), [
     (lambda c: None, None, "no saved card"),
-    (lambda c: c.save_card(card("pm_1", "fp_a"), "cs_1"), "pm_other", "not a card saved"),
-    (lambda c: (c.save_card(card("pm_1", "fp_a"), "cs_1"), c.detach("pm_1")), "pm_1", "detached"),
-    (lambda c: c.save_card(card("pm_1", "fp_a", exp=(10, 2026)), "cs_1"), "pm_1", "expired"),
+    (lambda c: c.save_card(card("pm_1", "fp_a"), "cs_1", AT), "pm_other", "not a card saved"),
+    (lambda c: (c.save_card(card("pm_1", "fp_a"), "cs_1", AT), c.detach("pm_1")), "pm_1", "detached"),
+    (lambda c: c.save_card(card("pm_1", "fp_a", exp=(10, 2026)), "cs_1", AT), "pm_1", "expired"),
 ])
 def test_a_card_that_cannot_be_charged_is_refused_with_the_reason(
         arrange, asked: str | None, reason: str) -> None:  # type: ignore[no-untyped-def]
