@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from domain.apps.processing import BatchProcessor, RetryLater, Unreadable
 from domain.ports import NotifierUnavailable, StripeUnavailable
@@ -52,6 +53,9 @@ class Follower:
         self.wake = wake or threading.Event()
         self._lock = lock or threading.Lock()
         self._position: int | None = None
+        # Only the events the processor acts on are read (filtered by the store): the others
+        # cost nothing here, and the position moves past them with the next one it reads.
+        self.topics = _topics(processor.interests)
         # Called before each batch is processed; raises NotLeased to stop (see adapters.lease).
         self.guard: Callable[[], None] | None = None
 
@@ -68,9 +72,15 @@ class Follower:
         return self.processor.position(self.upstream.name)
 
     def lag(self) -> int:
-        """How many upstream notifications are not processed yet (an upper bound)."""
+        """How many upstream notifications are not processed yet (an upper bound; 0 when
+        none of those left is one the processor acts on)."""
+        position = self.position()
+        waiting = self.upstream.recorder.select_notifications(
+            start=position, limit=1, topics=self.topics, inclusive_of_start=False)
+        if not waiting:
+            return 0
         head = self.upstream.recorder.max_notification_id() or 0
-        return max(0, head - self.position())
+        return max(0, head - position)
 
     def forget_position(self) -> None:
         """Read the position from the store next time (another process may have moved)."""
@@ -90,8 +100,8 @@ class Follower:
         if self._position is None:
             self._position = self.position()
         notifications = self.upstream.recorder.select_notifications(
-            start=self._position, limit=self.batch_size, inclusive_of_start=False
-        )
+            start=self._position, limit=self.batch_size, topics=self.topics,
+            inclusive_of_start=False)
         if not notifications:
             return 0
         if self.guard is not None:
@@ -204,3 +214,18 @@ def _stripe_ids(notification: Any) -> tuple[str | None, str | None]:
     event_id, event_type = state.get("stripe_event_id"), state.get("type")
     return (event_id if isinstance(event_id, str) else None,
             event_type if isinstance(event_type, str) else None)
+
+
+def _topics(interests: tuple[type, ...] | None) -> tuple[str, ...]:
+    """The stored topics of these event classes and every subclass (and the topics they
+    were stored under before a rename); () for every event."""
+    if interests is None:
+        return ()
+    found: dict[str, None] = {}
+    waiting = list(interests)
+    while waiting:
+        cls = waiting.pop()
+        found[get_topic(cls)] = None
+        found.update(dict.fromkeys(getattr(cls, "LEGACY_TOPICS", ())))
+        waiting.extend(cls.__subclasses__())
+    return tuple(found)

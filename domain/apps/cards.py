@@ -29,6 +29,7 @@ class Cards(BatchProcessor):
     """Saves the card of each completed setup-mode session."""
 
     name = "Cards"
+    interests = (CheckoutSession.Completed,)
 
     def __init__(self, env: dict[str, str] | None = None, *, stripe: CardGateway) -> None:
         super().__init__(env)

@@ -61,6 +61,9 @@ class Charges(BatchProcessor):
     """Charges saved cards off-session, and sees each charge through."""
 
     name = "Charges"
+    interests = (Charge.Requested, Charge.OutcomeUnknown, Charge.Declined,
+                 CheckoutSession.Completed, CheckoutSession.AsyncPaymentSucceeded,
+                 CustomerNotice.Sent)
 
     def __init__(self, env: dict[str, str] | None = None, *, stripe: ChargeGateway,
                  customers: CustomerLookup, public_url: str,

@@ -24,6 +24,8 @@ class Customers(BatchProcessor):
     """Keeps a :class:`~domain.model.customer.Customer` per customer the service has seen."""
 
     name = "Customers"
+    interests = (CheckoutSession.Completed, CardSetup.Saved, StripePaymentMethod.Detached,
+                 Charge.Requested)
 
     def customer(self, customer_id: str) -> Customer | None:
         """The customer, or None if the service never saw them."""

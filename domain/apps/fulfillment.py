@@ -53,6 +53,7 @@ class FulfillmentProcess(BatchProcessor):
     """Fulfils what the ledger says was paid, and what the page or support ask for."""
 
     name = "Fulfillment"
+    interests = (CheckoutSession.Completed, CheckoutSession.AsyncPaymentSucceeded)
     concurrency = 8  # sessions fulfilled at once (threads; below the store's pool size)
 
     def __init__(self, env: dict[str, str] | None = None, *, stripe: StripeGateway,

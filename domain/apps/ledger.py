@@ -36,6 +36,7 @@ class Ledger(BatchProcessor):
     """Applies Stripe's events to their aggregates and answers audits."""
 
     name = "Ledger"
+    interests = (ReceivedEvent.Received, Fulfillment.Event, CustomerNotice.Sent)
 
     def __init__(self, env: dict[str, str] | None = None, *, routes: Routes | None = None,
                  on_parked: Callable[[str], None] | None = None) -> None:

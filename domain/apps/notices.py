@@ -37,6 +37,7 @@ class CustomerNotices(BatchProcessor):
     """Tells customers what they must know, once each."""
 
     name = "Notices"
+    interests = (CheckoutSession.AsyncPaymentFailed, Charge.RecoveryOffered)
 
     def __init__(self, env: dict[str, str] | None = None, *, notifier: Notifier) -> None:
         super().__init__(env)

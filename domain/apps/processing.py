@@ -65,6 +65,10 @@ class BatchProcessing(ProcessingEvent[Any]):
 class BatchProcessor(Application):
     """An application whose new events are decided by the events of an upstream log."""
 
+    #: The upstream event classes (and their subclasses) the policy acts on; the runner
+    #: reads only those from the upstream log (None: every event).
+    interests: tuple[type, ...] | None = None
+
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
 

@@ -33,6 +33,9 @@ class Support(BatchProcessor):
     """Opens a case for each failure that needs a person; closes it once mended."""
 
     name = "Support"
+    interests = (CheckoutSession.AsyncPaymentFailed, CheckoutSession.FulfillmentFailed,
+                 CheckoutSession.Fulfilled, CheckoutSession.AsyncPaymentSucceeded,
+                 CheckoutSession.Expired, ParkedEvent.Event, Charge.Event)
     is_snapshotting_enabled = True
 
     def failures(self) -> list[Case]:

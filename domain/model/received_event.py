@@ -34,6 +34,8 @@ class ReceivedEvent(Aggregate):
         payload: str
 
         class_version = 2
+        #: The topics this event was stored under before (see the aliases at the bottom).
+        LEGACY_TOPICS = ("domain.received_event:ReceivedEvent.Received",)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
