@@ -18,7 +18,8 @@ through Stripe's own Checkout, has the billing details its session asked for.
   "save my card" box (``#save-card-consent``): then ``always``;
 - ``payment`` mode: the card is not saved, unless ``payment_method_save=enabled``, the session
   has a customer and the box is ticked: then it is attached to the customer with ``always``
-  (and the PaymentIntent gets ``setup_future_usage=on_session``);
+  (and the PaymentIntent gets ``setup_future_usage=on_session``: the emulator's reading, the
+  docs do not say which value Checkout uses);
 - ``payment_method_data[allow_redisplay]`` on the session overrides the value for a card
   Checkout saves.
 """

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.checkout_flow import complete, email_of, open_session, payment_intent_for, succeed
+from emulator.checkout_flow import open_session
+from emulator.checkout_steps import complete, email_of, payment_intent_for, succeed
 from emulator.errors import invalid
 from emulator.objects_payments import build_bank_payment_method
 from emulator.state import EmulatorState

@@ -8,7 +8,7 @@ import pytest
 from emulator.card_form import TEST_BILLING, allow_redisplay, billing_details, save_offered
 from emulator.errors import StripeError
 from emulator.forms import Params
-from emulator.prefill import saved_options, satisfies
+from emulator.prefill import satisfies, saved_options
 
 
 def test_a_card_saved_in_setup_mode_may_always_be_redisplayed() -> None:
