@@ -22,16 +22,17 @@ def save_card_in_setup_mode(control: httpx.Client, shop: Any, number: str,
     return str(done.setup_intent.payment_method.id)
 
 
-def recovery_session(client: stripe.StripeClient, customer: str) -> stripe.checkout.Session:
+def recovery_session(client: stripe.StripeClient, customer: str, charge: str = "chg_1"
+                     ) -> stripe.checkout.Session:
     """A Checkout Session made with exactly the parameters the service's recovery uses."""
     return client.v1.checkout.sessions.create(params={  # type: ignore[arg-type]
         "mode": "payment", "customer": customer,
         "line_items": [{"price_data": {"currency": "usd", "unit_amount": 1800,
                                        "product_data": {"name": "Monthly top-up"}},
                         "quantity": 1}],
-        "metadata": {"checkout_ledger_charge": "chg_1"},
+        "metadata": {"checkout_ledger_charge": charge},
         "success_url": SUCCESS, "cancel_url": "http://127.0.0.1:4242/cancel",
-    }, options={"idempotency_key": "checkout-ledger:recovery:chg_1"})
+    }, options={"idempotency_key": f"checkout-ledger:recovery:{charge}"})
 
 
 def test_a_card_saved_in_setup_mode_may_always_be_redisplayed_and_has_billing_details(
@@ -122,3 +123,21 @@ def test_the_customer_can_allow_a_card_to_be_redisplayed_later(
 
     assert 'id="saved-card"' in page.text
     assert "payment_method.updated" in shop.event_types()
+
+
+def test_the_control_api_pays_with_the_prefilled_card_as_the_page_would(
+    control: httpx.Client, client: stripe.StripeClient, shop: Any
+) -> None:
+    ada = client.v1.customers.create(params={"email": "ada@example.com"})
+    card = save_card_in_setup_mode(control, shop, "4242424242424242", customer=ada.id)
+    session = recovery_session(client, ada.id)
+
+    paid = shop.pay(session.id, method="saved_card", payment_method=card)
+    another = recovery_session(client, ada.id, charge="chg_2")
+    refused = shop.pay(another.id, method="saved_card", payment_method="pm_not_offered")
+
+    assert paid.status_code == 200
+    assert paid.json()["session"]["status"] == "complete"
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "payment_method"
+    assert client.v1.checkout.sessions.retrieve(another.id).status == "open"
