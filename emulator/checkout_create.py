@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+from emulator import prefill
 from emulator.errors import invalid, missing_param
 from emulator.forms import Params
 from emulator.ids import new_id
@@ -113,6 +114,10 @@ def create_session(state: EmulatorState, params: Params, base_url: str) -> dict[
         if kind not in PAYMENT_METHOD_TYPES:
             raise invalid(f"Invalid payment_method_types[{i}]: must be one of "
                           f"{', '.join(PAYMENT_METHOD_TYPES)}", param=f"payment_method_types[{i}]")
+    collection = params.choice("billing_address_collection", prefill.BILLING_COLLECTION)
+    saved_options = prefill.saved_options(params, customer_id)
+    redisplay = params.hash("payment_method_data").choice("allow_redisplay",
+                                                          prefill.REDISPLAY_VALUES)
     created = now()
     expires_at = params.integer("expires_at")
     if expires_at is not None and not MIN_SECONDS <= expires_at - created <= MAX_SECONDS:
@@ -166,6 +171,7 @@ def create_session(state: EmulatorState, params: Params, base_url: str) -> dict[
         customer_creation=None if mode == "subscription" else "if_required",
         payment_intent=None, setup_intent=None, subscription=None, invoice=None,
         client_secret=None, livemode=False, locale=params.string("locale"),
+        billing_address_collection=collection, saved_payment_method_options=saved_options,
     )
     if mode == "setup":
         session["total_details"] = None
@@ -173,6 +179,8 @@ def create_session(state: EmulatorState, params: Params, base_url: str) -> dict[
         for obj in pending:
             state.put(obj)
         state.put(session)
+        if redisplay:
+            state.checkout_options[session_id] = {"allow_redisplay": redisplay}
         state.line_items[session_id] = [
             build_line_item(price, qty, _product_name(state, price)) for price, qty in items
         ]

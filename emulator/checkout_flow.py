@@ -1,4 +1,5 @@
-"""What happens to a Checkout Session after creation: paid by card, by bank debit, settled, expired.
+"""What happens to a Checkout Session after creation: paid by card (a new one, or the returning
+customer's pre-filled saved card), completed, expired. Bank debits: ``checkout_debit``.
 
 Used by the hosted page and by the control API (``/_emulator/checkout/sessions/{id}/pay``); both
 change the same state and emit the same events as Stripe would.
@@ -6,23 +7,16 @@ change the same state and emit the same events as Stripe would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from emulator import cards
+from emulator import card_form, cards, prefill
+from emulator.checkout_steps import complete, email_of, payment_intent_for, subscribe, succeed
 from emulator.errors import card_error, invalid
 from emulator.objects import build_customer, now
-from emulator.objects_payments import (
-    build_bank_payment_method,
-    build_payment_intent,
-    build_setup_intent,
-    build_subscription,
-)
+from emulator.objects_payments import build_setup_intent
 from emulator.payment_methods import new_card
 from emulator.state import EmulatorState
-
-BANK_DEBIT_OUTCOMES = ("bank_debit_succeeds", "bank_debit_fails")
-Schedule = Callable[[float, Callable[[], None]], None]
 
 
 def redirect_url(session: dict[str, Any]) -> str:
@@ -39,92 +33,68 @@ def open_session(state: EmulatorState, session_id: str) -> dict[str, Any]:
     return session
 
 
-def pay_with_card(state: EmulatorState, session_id: str, number: str) -> dict[str, Any]:
-    """Complete the session with a test card, or raise the card's decline (402, nothing changes)."""
+def pay_with_card(state: EmulatorState, session_id: str, number: str,
+                  billing: Mapping[str, Any] | None = None, *, save: bool = False
+                  ) -> dict[str, Any]:
+    """Complete the session with a test card, or raise the card's decline (402, nothing changes).
+
+    ``billing`` holds the page's ``billing_*`` fields (see :mod:`emulator.card_form`); ``save``
+    is the "save my card" box, which counts only when the session offers it.
+    """
     with state.lock:
         session = open_session(state, session_id)
         if not cards.is_valid(number):
             raise card_error("Your card number is incorrect.", code="incorrect_number",
                              decline_code=None, extra={"param": "number"})
         if session["mode"] != "setup":
-            decline = cards.charge_decline(number, off_session=False)
-            if decline:
-                raise card_error(decline.message, code=decline.code,
-                                 decline_code=decline.decline_code)
+            _raise_decline(cards.normalize(number))
+        details = card_form.billing_details(billing or {}, session["billing_address_collection"],
+                                            email=email_of(state, session))
+        consent = save and card_form.save_offered(session)
+        override = state.checkout_options.get(session_id, {}).get("allow_redisplay")
+        redisplay = card_form.allow_redisplay(session["mode"], consent=consent, override=override)
         if session["mode"] == "payment":
-            pm = _card(state, number, customer=None, email=_email(state, session))
-            pi = _payment_intent(state, session, pm, "card")
-            _succeed(state, pi)
+            owner = state.find("customer", session["customer"]) if consent else None
+            pm = _card(state, number, details, owner, redisplay if owner else "unspecified")
+            pi = payment_intent_for(state, session, pm, "card",
+                                    setup_future_usage="on_session" if owner else None)
+            succeed(state, pi)
             session.update(payment_intent=pi["id"], payment_status="paid")
         elif session["mode"] == "setup":
             # Saved to the session's customer when it has one; otherwise to nobody (Checkout
             # creates no Customer in setup mode).
             owner = state.find("customer", session["customer"])
-            pm = _card(state, number, customer=owner["id"] if owner else None,
-                       email=_email(state, session))
-            if owner:
-                state.emit("payment_method.attached", pm)
+            pm = _card(state, number, details, owner, redisplay)
             _save_card(state, session, owner, pm)
         else:
             customer = _customer(state, session)
-            pm = _card(state, number, customer=customer["id"], email=customer["email"])
-            state.emit("payment_method.attached", pm)
-            _subscribe(state, session, customer, pm)
-        return _complete(state, session)
+            pm = _card(state, number, details, customer, redisplay)
+            subscribe(state, session, customer, pm)
+        return complete(state, session, pm)
 
 
-def pay_with_bank_debit(state: EmulatorState, session_id: str, outcome: str,
-                        schedule: Schedule | None, delay: float | None) -> dict[str, Any]:
-    """Complete the session unpaid; the debit settles (``outcome``) after ``delay`` or on demand."""
-    if outcome not in BANK_DEBIT_OUTCOMES:
-        raise invalid(f"Invalid method: must be card or one of {', '.join(BANK_DEBIT_OUTCOMES)}",
-                      param="method")
+def pay_with_saved_card(state: EmulatorState, session_id: str, pm_id: str,
+                        at: int | None = None) -> dict[str, Any]:
+    """Complete the session with the saved card the page pre-fills (:mod:`emulator.prefill`).
+
+    The PaymentIntent (or the subscription) uses that PaymentMethod, which stays attached to the
+    customer. A card the page does not offer (another one, or after the 30 minutes) is a 400; a
+    decline is the card's 402, and nothing changes.
+    """
     with state.lock:
         session = open_session(state, session_id)
-        if "us_bank_account" not in session["payment_method_types"]:
-            raise invalid("Bank debit is not available for this Checkout Session.",
-                          param="payment_method_types")
-        pm = state.put(build_bank_payment_method(customer=None, email=_email(state, session)))
-        pi = _payment_intent(state, session, pm, "us_bank_account")
-        pi["status"] = "processing"  # ``processing`` (the hash) describes cards only: stays null
-        state.emit("payment_intent.processing", pi)
-        session["payment_intent"] = pi["id"]
-        state.pending_debits[session_id] = outcome
-        _complete(state, session)
-    if schedule is not None and delay is not None:
-        schedule(delay, lambda: settle_if_pending(state, session_id))
-    return session
-
-
-def settle_if_pending(state: EmulatorState, session_id: str) -> None:
-    """Settle now if still pending (a control call may have settled it first)."""
-    with state.lock:
-        if session_id in state.pending_debits:
-            settle(state, session_id)
-
-
-def settle(state: EmulatorState, session_id: str) -> dict[str, Any]:
-    """Settle a pending bank debit: ``async_payment_succeeded`` or ``async_payment_failed``."""
-    with state.lock:
-        session = state.get("checkout.session", session_id)
-        outcome = state.pending_debits.pop(session_id, None)
-        if outcome is None:
-            raise invalid("This Checkout Session has no pending bank debit to settle.")
-        pi = state.get("payment_intent", session["payment_intent"])
-        if outcome == "bank_debit_succeeds":
-            _succeed(state, pi)
-            session["payment_status"] = "paid"
-            state.emit("checkout.session.async_payment_succeeded", session)
+        offered = prefill.choose(state, session, state.clock() if at is None else at)
+        if offered is None or offered["id"] != pm_id:
+            raise invalid("This saved card is not offered on this Checkout Session. Enter the "
+                          "card details instead.", param="payment_method")
+        _raise_decline(state.card_numbers.get(pm_id, ""))
+        if session["mode"] == "payment":
+            pi = payment_intent_for(state, session, offered, "card")
+            succeed(state, pi)
+            session.update(payment_intent=pi["id"], payment_status="paid")
         else:
-            pi.update(status="requires_payment_method", last_payment_error={
-                "type": "invalid_request_error", "code": "payment_method_provider_decline",
-                "decline_code": "insufficient_funds", "payment_method": state.find(
-                    "payment_method", pi["payment_method"]),
-                "message": "The customer's bank account could not be debited.",
-            })
-            state.emit("payment_intent.payment_failed", pi)
-            state.emit("checkout.session.async_payment_failed", session)
-        return session
+            subscribe(state, session, state.get("customer", session["customer"]), offered)
+        return complete(state, session, offered)
 
 
 def expire(state: EmulatorState, session_id: str) -> dict[str, Any]:
@@ -147,11 +117,10 @@ def expire_if_due(state: EmulatorState, session_id: str) -> None:
             expire(state, session_id)
 
 
-# -- steps -------------------------------------------------------------------------------------
-
-def _email(state: EmulatorState, session: dict[str, Any]) -> str:
-    customer = state.find("customer", session["customer"])
-    return (customer or {}).get("email") or session["customer_email"] or "customer@example.com"
+def _raise_decline(number: str) -> None:
+    decline = cards.charge_decline(number, off_session=False)
+    if decline:
+        raise card_error(decline.message, code=decline.code, decline_code=decline.decline_code)
 
 
 def _customer(state: EmulatorState, session: dict[str, Any]) -> dict[str, Any]:
@@ -159,31 +128,20 @@ def _customer(state: EmulatorState, session: dict[str, Any]) -> dict[str, Any]:
     existing = state.find("customer", session["customer"])
     if existing:
         return existing
-    customer = state.put(build_customer(email=_email(state, session), name=None))
+    customer = state.put(build_customer(email=email_of(state, session), name=None))
     state.emit("customer.created", customer)
     session["customer"] = customer["id"]
     return customer
 
 
-def _card(state: EmulatorState, number: str, *, customer: str | None, email: str | None
-          ) -> dict[str, Any]:
-    return new_card(state, number, customer=customer, email=email)
-
-
-def _payment_intent(state: EmulatorState, session: dict[str, Any], pm: dict[str, Any],
-                    kind: str) -> dict[str, Any]:
-    pi = build_payment_intent(session["amount_total"], session["currency"],
-                              customer=session["customer"], payment_method=pm["id"],
-                              payment_method_types=[kind], metadata={})
-    state.put(pi)
-    state.emit("payment_intent.created", pi)
-    return pi
-
-
-def _succeed(state: EmulatorState, pi: dict[str, Any]) -> None:
-    pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None,
-              next_action=None)
-    state.emit("payment_intent.succeeded", pi)
+def _card(state: EmulatorState, number: str, billing: dict[str, Any],
+          owner: dict[str, Any] | None, redisplay: str) -> dict[str, Any]:
+    """A new card with the page's billing details, attached to ``owner`` when there is one."""
+    pm = new_card(state, number, customer=owner["id"] if owner else None, email=billing["email"])
+    pm.update(billing_details=billing, allow_redisplay=redisplay)
+    if owner:
+        state.emit("payment_method.attached", pm)
+    return pm
 
 
 def _save_card(state: EmulatorState, session: dict[str, Any], customer: dict[str, Any] | None,
@@ -196,27 +154,3 @@ def _save_card(state: EmulatorState, session: dict[str, Any], customer: dict[str
     seti["status"] = "succeeded"
     state.emit("setup_intent.succeeded", seti)
     session["setup_intent"] = seti["id"]
-
-
-def _subscribe(state: EmulatorState, session: dict[str, Any], customer: dict[str, Any],
-               pm: dict[str, Any]) -> None:
-    items = [(li["price"], li["quantity"]) for li in state.line_items[session["id"]]
-             if li["price"]["type"] == "recurring"]
-    sub = state.put(build_subscription(customer["id"], items, default_payment_method=pm["id"],
-                                       metadata={}))
-    state.emit("customer.subscription.created", sub)
-    session.update(subscription=sub["id"], payment_status="paid")
-
-
-def _complete(state: EmulatorState, session: dict[str, Any]) -> dict[str, Any]:
-    customer = state.find("customer", session["customer"]) or {}
-    session.update(status="complete", url=None, customer_details={
-        "address": {k: None for k in ("city", "country", "line1", "line2", "postal_code",
-                                      "state")},
-        "email": _email(state, session), "name": customer.get("name"),
-        "phone": customer.get("phone"), "tax_exempt": "none", "tax_ids": [],
-        "business_name": None, "individual_name": None,
-    })
-    state.emit("checkout.session.completed", session)
-    return session
-

@@ -2,7 +2,17 @@
 
 Stable element ids for browser tests: ``#card-number``, ``#pay-button``, ``#error``, ``#total``,
 ``#cancel-link`` and radios ``input[name=method]`` valued ``card``, ``bank_debit_succeeds``,
-``bank_debit_fails``.
+``bank_debit_fails``. The card's billing fields: ``#billing-name``, ``#billing-country``,
+``#billing-postal-code`` (and with ``billing_address_collection=required``: ``#billing-line1``,
+``#billing-line2``, ``#billing-city``, ``#billing-state``); ``#save-card-consent`` when the session
+offers to save the card.
+
+A returning customer (``customer=`` set, see :mod:`emulator.prefill`) sees ``#saved-card``: a
+label holding the preselected radio ``input[name=method][value=saved_card]`` and the card's
+brand and last4 ("Pay with Visa •••• 4242"), with the pre-filled name, email and address in
+``#saved-card-details``. Paying with it is one click on ``#pay-button``; typing a card number
+into ``#card-number`` chooses a new card instead (the page's script switches the radio, and the
+server treats a typed number as a new card even without script).
 """
 
 from __future__ import annotations
@@ -10,13 +20,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from domain.money import format_money
-from emulator import checkout_flow
+from emulator import card_form, checkout_debit, checkout_flow, prefill
 from emulator.errors import StripeError
 from emulator.runtime import Runtime, runtime_of
 
@@ -28,18 +39,41 @@ def _page(request: Request, rt: Runtime, session: dict[str, Any], *, error: str 
           status: int = 200) -> Response:
     with rt.state.lock:
         items = list(rt.state.line_items.get(session["id"], []))
-    context = {"session": session, "items": items, "error": error,
-               "bank_debit": "us_bank_account" in session["payment_method_types"]}
+        saved = prefill.choose(rt.state, session, rt.state.clock())
+    context = {"session": session, "items": items, "error": error, "saved": saved,
+               "bank_debit": "us_bank_account" in session["payment_method_types"],
+               "collection": session.get("billing_address_collection"),
+               "countries": card_form.COUNTRIES, "test_billing": card_form.TEST_BILLING,
+               "save_offered": card_form.save_offered(session)}
     return templates.TemplateResponse(request, "pay.html", context, status_code=status)
 
 
 async def show(request: Request) -> Response:
-    """The page: line items, total, card form, bank debit choice (or the session's final state)."""
+    """The page: line items, total, the pre-filled saved card, card form, bank debit choice (or
+    the session's final state)."""
     rt = runtime_of(request)
     session = rt.state.find("checkout.session", request.path_params["id"])
     if session is None:
         return templates.TemplateResponse(request, "missing.html", {}, status_code=404)
     return _page(request, rt, session)
+
+
+def _pay(rt: Runtime, session_id: str, form: FormData) -> dict[str, Any]:
+    """Pay as the form says: the saved card, a new card, or a bank debit."""
+    method = str(form.get("method") or "card")
+    number = str(form.get("card_number") or "")
+    if method == "saved_card" and number.strip():
+        method = "card"  # a number typed into #card-number is a new card
+    if method == "saved_card":
+        return checkout_flow.pay_with_saved_card(rt.state, session_id,
+                                                 str(form.get("payment_method") or ""))
+    if method == "card":
+        billing = {name: str(form.get(name) or "") for name in card_form.FORM_FIELDS}
+        return checkout_flow.pay_with_card(rt.state, session_id, number, billing,
+                                           save=form.get("save_card") == "on")
+    return checkout_debit.pay_with_bank_debit(rt.state, session_id, method,
+                                              rt.schedule_settlement,
+                                              rt.config.settle_delay_seconds)
 
 
 async def submit(request: Request) -> Response:
@@ -50,15 +84,8 @@ async def submit(request: Request) -> Response:
     if session is None:
         return templates.TemplateResponse(request, "missing.html", {}, status_code=404)
     form = await request.form()
-    method = str(form.get("method") or "card")
     try:
-        if method == "card":
-            session = checkout_flow.pay_with_card(rt.state, session_id,
-                                                  str(form.get("card_number") or ""))
-        else:
-            session = checkout_flow.pay_with_bank_debit(rt.state, session_id, method,
-                                                        rt.schedule_settlement,
-                                                        rt.config.settle_delay_seconds)
+        session = _pay(rt, session_id, form)
     except StripeError as exc:
         return _page(request, rt, session, error=exc.message, status=exc.status)
     return RedirectResponse(checkout_flow.redirect_url(session), status_code=303)

@@ -1,15 +1,19 @@
-"""Card payment methods: create, Stripe's test ids (``pm_card_visa``...), attach, detach."""
+"""Card payment methods: create, update, Stripe's test ids (``pm_card_visa``...), attach, detach."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from emulator import cards
+from emulator.diff import previous_attributes
 from emulator.errors import card_error, invalid, missing_param
 from emulator.forms import Params
 from emulator.objects_payments import build_card_payment_method
+from emulator.prefill import REDISPLAY_VALUES
 from emulator.state import EmulatorState
 
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
 SPENT = ("The provided PaymentMethod was previously used with a PaymentIntent without Customer "
          "attachment, shared with a connected account without Customer attachment, or was "
          "detached from a Customer. It may not be used again. To use a PaymentMethod multiple "
@@ -53,7 +57,40 @@ def create(state: EmulatorState, p: Params) -> dict[str, Any]:
     assert exp_month is not None and exp_year is not None
     pm = new_card(state, number, exp_month=exp_month, exp_year=exp_year)
     pm["metadata"] = p.metadata()
+    _set_details(pm, p)
     return pm
+
+
+def update(state: EmulatorState, pm: dict[str, Any], p: Params) -> dict[str, Any]:
+    """``POST /v1/payment_methods/{id}``: ``allow_redisplay``, ``billing_details``, ``metadata``
+    (``payment_method.updated`` with the old values of what changed)."""
+    before = copy.deepcopy(pm)
+    if "metadata" in p.data:
+        p.metadata()  # validates
+        raw = p.data["metadata"] or {}
+        # Stripe: ``metadata[k]=`` unsets k; ``metadata=`` unsets every key.
+        merged = {**pm["metadata"], **raw} if raw else {}
+        pm["metadata"] = {k: v for k, v in merged.items() if v != ""}
+    _set_details(pm, p)
+    changed = previous_attributes(before, pm)
+    if changed:
+        state.emit("payment_method.updated", pm, changed)
+    return pm
+
+
+def _set_details(pm: dict[str, Any], p: Params) -> None:
+    """``allow_redisplay`` and ``billing_details[...]`` (given fields only; empty unsets)."""
+    redisplay = p.choice("allow_redisplay", REDISPLAY_VALUES)
+    if redisplay:
+        pm["allow_redisplay"] = redisplay
+    details = p.hash("billing_details")
+    for name in ("email", "name", "phone"):
+        if name in details.data:
+            pm["billing_details"][name] = details.string(name)
+    address = details.hash("address")
+    for name in ADDRESS_FIELDS:
+        if name in address.data:
+            pm["billing_details"]["address"][name] = address.string(name)
 
 
 def attach(state: EmulatorState, pm: dict[str, Any], customer_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from emulator.config import EmulatorConfig
 from emulator.errors import no_such
-from emulator.objects import build_event
+from emulator.objects import build_event, now
 
 # Which API request caused an event: Stripe puts it in ``event.request``.
 current_request: ContextVar[dict[str, str | None] | None] = ContextVar(
@@ -55,6 +55,9 @@ class EmulatorState:
         self.config = config or EmulatorConfig()
         self.lock = threading.RLock()
         self.listeners: list[EventListener] = []
+        # The clock seam of time-window rules (the hosted page's 30-minute prefill): Unix
+        # seconds. Tests may replace it; ``reset`` leaves it alone.
+        self.clock: Callable[[], int] = now
         self.reset()
 
     def reset(self) -> None:
@@ -75,6 +78,9 @@ class EmulatorState:
             self.spent_payment_methods: set[str] = set()
             # cus_id -> ``{"id", "object": "customer", "deleted": true}`` once deleted.
             self.deleted_customers: dict[str, dict[str, Any]] = {}
+            # cs_id -> create parameters Stripe keeps but never serves on the session
+            # (``payment_method_data[allow_redisplay]`` as ``{"allow_redisplay": ...}``).
+            self.checkout_options: dict[str, dict[str, str]] = {}
 
     # -- objects ---------------------------------------------------------------------------
 

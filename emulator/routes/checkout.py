@@ -79,6 +79,9 @@ CREATE: Spec = {
     "customer_email": None, "client_reference_id": None, "metadata": None, "currency": None,
     "payment_method_types": None, "expires_at": None, "locale": None, "expand": None,
     "line_items": {"price": None, "quantity": None, "price_data": _PRICE_DATA},
+    "billing_address_collection": None, "payment_method_data": {"allow_redisplay": None},
+    "saved_payment_method_options": {"allow_redisplay_filters": None,
+                                     "payment_method_remove": None, "payment_method_save": None},
 }
 LIST_SESSIONS = listing(payment_intent=None, customer=None, subscription=None, status=None,
                         payment_link=None, customer_details={"email": None})

@@ -2,7 +2,8 @@
 
 - ``GET|POST /_emulator/delivery``: read / change ``{"duplicate", "reverse_order", "delay_seconds",
   "drop"}``.
-- ``POST /_emulator/checkout/sessions/{id}/pay``: ``{"card": "4242..."}`` or ``{"method":
+- ``POST /_emulator/checkout/sessions/{id}/pay``: ``{"card": "4242..."}``, ``{"method":
+  "saved_card", "payment_method": "pm_..."}`` (the card the page pre-fills) or ``{"method":
   "bank_debit_succeeds" | "bank_debit_fails"}``, the hosted page's effect without a browser.
 - ``POST /_emulator/checkout/sessions/{id}/settle``: settle a pending bank debit now.
 - ``GET /_emulator/deliveries``: every delivery attempt (``?event=evt_...`` to filter).
@@ -23,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from emulator import checkout_flow
+from emulator import checkout_debit, checkout_flow
 from emulator.delivery import DeliverySwitches
 from emulator.errors import StripeError
 from emulator.runtime import runtime_of
@@ -86,12 +87,16 @@ async def pay(request: Request) -> JSONResponse:
     try:
         if method == "card":
             if not isinstance(body.get("card"), str):
-                return bad_request('give {"card": "4242424242424242"} or {"method": "bank_debit_..."}')
+                return bad_request('give {"card": "4242424242424242"}, {"method": "saved_card", '
+                                   '"payment_method": "pm_..."} or {"method": "bank_debit_..."}')
             session = checkout_flow.pay_with_card(rt.state, session_id, body["card"])
+        elif method == "saved_card":
+            session = checkout_flow.pay_with_saved_card(rt.state, session_id,
+                                                        str(body.get("payment_method") or ""))
         else:
-            session = checkout_flow.pay_with_bank_debit(rt.state, session_id, method,
-                                                        rt.schedule_settlement,
-                                                        rt.config.settle_delay_seconds)
+            session = checkout_debit.pay_with_bank_debit(rt.state, session_id, method,
+                                                         rt.schedule_settlement,
+                                                         rt.config.settle_delay_seconds)
     except StripeError as exc:
         return JSONResponse(exc.body(), exc.status)
     return JSONResponse({"session": session, "redirect_url": checkout_flow.redirect_url(session)})
@@ -101,7 +106,7 @@ async def settle(request: Request) -> JSONResponse:
     """Settle the session's pending bank debit now."""
     rt = runtime_of(request)
     try:
-        session = checkout_flow.settle(rt.state, request.path_params["id"])
+        session = checkout_debit.settle(rt.state, request.path_params["id"])
     except StripeError as exc:
         return JSONResponse(exc.body(), exc.status)
     return JSONResponse({"session": session})

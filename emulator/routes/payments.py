@@ -68,6 +68,11 @@ def retrieve_payment_method(request: Request, p: Params, rt: Runtime) -> dict[st
     return expand(rt.state, pm, p.array("expand"))
 
 
+def update_payment_method(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
+    pm = rt.state.get("payment_method", request.path_params["id"])
+    return expand(rt.state, payment_methods.update(rt.state, pm, p), p.array("expand"))
+
+
 def attach(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     customer = p.req("customer")
     rt.state.get("customer", customer, param="customer")
@@ -139,8 +144,14 @@ CREATE_PI: Spec = {"amount": None, "currency": None, "customer": None, "payment_
                    "payment_method_types": None, "setup_future_usage": None,
                    "receipt_email": None, "expand": None}
 CONFIRM_PI: Spec = {"payment_method": None, "off_session": None, "expand": None}
-CREATE_PM: Spec = {"type": None, "metadata": None, "expand": None,
+_BILLING: Spec = {"email": None, "name": None, "phone": None, "address": {
+    "city": None, "country": None, "line1": None, "line2": None, "postal_code": None,
+    "state": None}}
+CREATE_PM: Spec = {"type": None, "metadata": None, "expand": None, "allow_redisplay": None,
+                   "billing_details": _BILLING,
                    "card": {"number": None, "exp_month": None, "exp_year": None, "cvc": None}}
+UPDATE_PM: Spec = {"metadata": None, "expand": None, "allow_redisplay": None,
+                   "billing_details": _BILLING}
 LIST_PMS: Spec = {**PAGE, "customer": None, "type": None}
 UPDATE_SUB: Spec = {"cancel_at_period_end": None, "metadata": None, "expand": None}
 
@@ -159,6 +170,8 @@ routes = [
     Route("/v1/payment_methods", endpoint(list_payment_methods, LIST_PMS), methods=["GET"]),
     Route("/v1/payment_methods/{id}", endpoint(retrieve_payment_method, RETRIEVE),
           methods=["GET"]),
+    Route("/v1/payment_methods/{id}", endpoint(update_payment_method, UPDATE_PM),
+          methods=["POST"]),
     Route("/v1/payment_methods/{id}/attach",
           endpoint(attach, {"customer": None, "expand": None}), methods=["POST"]),
     Route("/v1/payment_methods/{id}/detach", endpoint(detach, RETRIEVE), methods=["POST"]),
