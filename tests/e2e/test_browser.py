@@ -271,6 +271,9 @@ def test_a_card_saved_in_setup_mode_then_declined_off_session_is_paid_through_it
 
     page.goto(charged["recovery_url"])
     page.screenshot(path=str(tmp_path / "recovery.png"), full_page=True)
+    # Checkout pre-fills the saved card (customer= on the session); it would be declined again,
+    # so the customer types another.
+    expect(page.locator("#saved-card")).to_contain_text("9995")
     page.fill("#card-number", "4242 4242 4242 4242")
     page.click("#pay-button")
     page.wait_for_url(re.compile(r"/success\?session_id=cs_"))
