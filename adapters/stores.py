@@ -69,7 +69,7 @@ class Store:
         if self.kind == "sqlite":
             return {
                 **env,
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "adapters.sqlite_store:Factory",
                 "SQLITE_DBNAME": str(self.sqlite_file(app_name)),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
