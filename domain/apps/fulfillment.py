@@ -176,9 +176,6 @@ class FulfillmentProcess(BatchProcessor):
             raise outage  # the position stays: the follower tries the rest again later
         return recorded
 
-    def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
-        raise NotImplementedError("the fulfillment follower works in batches")
-
     def close(self) -> None:
         if self._pool is not None:
             # Do not wait on threads stuck in Stripe retries: an unfinished batch is not

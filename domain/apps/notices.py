@@ -61,9 +61,6 @@ class CustomerNotices(BatchProcessor):
         self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))
         return sent
 
-    def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
-        raise NotImplementedError("the notices follower works in batches")
-
     def _tell(self, about: str, reason: str, to: str | None, send: Callable[[], None]) -> int:
         """Send one notice unless it was sent; record it as sent at once."""
         found = self.current(notice_uuid(about, reason))

@@ -139,7 +139,8 @@ class BatchProcessor(Application):
         return found
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
-        """Decide what an upstream event means here; collect new events on ``processing``."""
+        """Decide what an upstream event means here; collect new events on ``processing``.
+        (Applications that override :meth:`process_batch` whole need not define it.)"""
         raise NotImplementedError
 
     def current(self, aggregate_id: UUID, processing: ProcessingEvent | None = None
