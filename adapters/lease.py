@@ -20,12 +20,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
-from typing import IO
+from collections.abc import Callable, Sequence
+from typing import IO, Protocol
 
 import psycopg
 
-from adapters.runner import NotLeased, Runner
+from adapters.runner import NotLeased
 from adapters.stores import Store
 
 log = logging.getLogger(__name__)
@@ -147,12 +147,20 @@ class Lease:
         return True
 
 
+class Guarded(Protocol):
+    """What the lease runs: a :class:`~adapters.runner.Runner`, or the scheduler."""
+
+    def set_guard(self, guard: Callable[[], None] | None) -> None: ...
+    def start(self) -> None: ...
+    def stop(self, timeout: float = ...) -> None: ...
+
+
 class LeasedRunner:
     """Runs ``runners`` while this process holds ``lease``, in a thread of its own:
     stands by until the lease is free, follows, and on losing the lease stops the
     runners and stands by again. Ends when ``stopping`` is set."""
 
-    def __init__(self, lease: Lease, runners: Sequence[Runner],
+    def __init__(self, lease: Lease, runners: Sequence[Guarded],
                  stopping: threading.Event) -> None:
         self.lease = lease
         self.runners = tuple(runners)

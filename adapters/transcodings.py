@@ -13,10 +13,14 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from domain.model.access import Purchase
 from domain.model.checkout_session import FailureSummary
+from domain.model.dunning import Dunning
 from domain.model.facts import LineItem, SessionFacts
 from domain.model.failure_board import Case
 from domain.model.payment_facts import Card, Decline
+from domain.model.subscription import Plan
+from domain.model.subscription_facts import SubscriptionView
 
 
 def _names(cls: type) -> tuple[str, ...]:
@@ -78,6 +82,27 @@ class DeclineAsDict(_Fields):
     name = "decline"
 
 
+class PlanAsDict(_Fields):
+    type = Plan
+    name = "plan"
+
+
+class DunningAsDict(_Fields):
+    type = Dunning
+    name = "dunning"
+
+
+class SubscriptionViewAsDict(_Fields):
+    type = SubscriptionView
+    name = "subscription_view"
+
+
+class PurchaseAsDict(_Fields):
+    type = Purchase
+    name = "purchase"
+
+
 TRANSCODINGS: tuple[Transcoding, ...] = (SessionFactsAsDict(), LineItemAsDict(),
                                          FailureSummaryAsDict(), CaseAsDict(), CardAsDict(),
-                                         DeclineAsDict())
+                                         DeclineAsDict(), PlanAsDict(), DunningAsDict(),
+                                         SubscriptionViewAsDict(), PurchaseAsDict())

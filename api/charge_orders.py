@@ -12,6 +12,7 @@ from typing import Any
 
 from api.params import PAYMENT_METHOD_ID, BadParameter
 from domain.apps.charges import ChargeOrder
+from domain.model.subscription import KEY_PREFIX
 
 MAX_AMOUNT = 99_999_999
 # Stripe's minimum charge amounts (in the smallest unit) for the currencies that have one
@@ -48,18 +49,21 @@ def charge_order(customer: str, body: dict[str, Any]) -> ChargeOrder:
     if not isinstance(amount, int) or isinstance(amount, bool) or not low <= amount <= MAX_AMOUNT:
         raise BadParameter(f"amount must be an integer from {low} to {MAX_AMOUNT} in the "
                            f"smallest unit of {currency} (e.g. cents)")
-    payment_method = _text(body, "payment_method", 255)
+    payment_method = text_field(body, "payment_method", 255)
     if payment_method is not None and not PAYMENT_METHOD_ID.fullmatch(payment_method):
         raise BadParameter("payment_method must be a saved card's id (pm_...)")
-    key = _text(body, "idempotency_key", 255)
+    key = text_field(body, "idempotency_key", 255)
     if key is not None and not KEY.fullmatch(key):
         raise BadParameter("idempotency_key must be 1 to 255 printable ASCII characters")
+    if key is not None and key.startswith(KEY_PREFIX):
+        raise BadParameter(f"idempotency_key may not start with {KEY_PREFIX!r} (the service's "
+                           "own keys of subscription renewals)")
     return ChargeOrder(customer=customer, amount=amount, currency=currency,
                        payment_method=payment_method,
-                       description=_text(body, "description", MAX_TEXT), idempotency_key=key)
+                       description=text_field(body, "description", MAX_TEXT), idempotency_key=key)
 
 
-def _text(body: dict[str, Any], name: str, limit: int) -> str | None:
+def text_field(body: dict[str, Any], name: str, limit: int) -> str | None:
     value = body.get(name)
     if value is None:
         return None

@@ -18,7 +18,14 @@ from starlette.types import ExceptionHandler
 
 from adapters.stripe_gateway import CheckoutRefused
 from api.params import BadParameter
-from domain.errors import ChargeNotFound, CustomerNotFound, IdempotencyConflict, SessionNotFound
+from domain.apps.subscriptions import NothingToDo
+from domain.errors import (
+    ChargeNotFound,
+    CustomerNotFound,
+    IdempotencyConflict,
+    SessionNotFound,
+    SubscriptionNotFound,
+)
 from domain.model.customer import CardNotUsable
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
@@ -40,6 +47,8 @@ ERRORS: dict[type[Exception], tuple[int, str | _Hidden]] = {
     SessionNotFound: (404, ""),
     CustomerNotFound: (404, ""),
     ChargeNotFound: (404, ""),
+    SubscriptionNotFound: (404, ""),
+    NothingToDo: (409, ""),
     IdempotencyConflict: (409, ""),
     UnknownAtStripe: (404, ""),
     StripeRefused: (502, "Stripe refused: "),

@@ -17,6 +17,8 @@ EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9_]{1,250}")
 CHARGE_ID = re.compile(r"chg_[a-f0-9]{24}")
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
+# Stripe's ``sub_...``, or the service's own ``msub_...`` (merchant-managed).
+SUBSCRIPTION_ID = re.compile(r"sub_[A-Za-z0-9_]{1,250}|msub_[a-f0-9]{24}")
 MAX_VERSION = 10**9
 MAX_POSITION = 10**15
 MAX_LOG_PAGE = 1000
@@ -53,6 +55,13 @@ def parse_charge_id(raw: str) -> str:
     """One of the service's charge ids, ``chg_`` and 24 hex digits."""
     if not CHARGE_ID.fullmatch(raw):
         raise BadParameter(f"malformed charge id {raw[:80]!r} (chg_ and 24 hex digits)")
+    return raw
+
+
+def parse_subscription_id(raw: str) -> str:
+    """A Stripe Subscription id (``sub_...``) or a merchant-managed one (``msub_...``)."""
+    if not SUBSCRIPTION_ID.fullmatch(raw):
+        raise BadParameter(f"malformed subscription id {raw[:80]!r} (sub_... or msub_...)")
     return raw
 
 

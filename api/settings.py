@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from adapters.fulfillers import load_fulfiller
 from adapters.notifiers import SmtpNotifier
 from adapters.stores import DEFAULT_DATABASE_URL, Store
+from domain.model.dunning import Dunning, parse_duration, parse_schedule
 
 
 class SettingsError(Exception):
@@ -38,6 +40,8 @@ class Settings:
     mail_from: str = "checkout-ledger@localhost"
     emulator_url: str | None = None  # set by local mode
     create_tables: bool = True  # CREATE_TABLE=n: the tables exist (extra worker processes)
+    dunning: Dunning = field(default_factory=Dunning)  # DUNNING_SCHEDULE, DUNNING_FINAL
+    grace_period: timedelta = timedelta(days=3)  # GRACE_PERIOD: past due, still entitled
 
     @property
     def local_mode(self) -> bool:
@@ -58,6 +62,9 @@ class Settings:
             "SMTP_URL": self.smtp_url or "",
             "MAIL_FROM": self.mail_from,
             "CREATE_TABLE": "y" if self.create_tables else "n",
+            "DUNNING_SCHEDULE": ",".join(f"{s}s" for s in self.dunning.schedule),
+            "DUNNING_FINAL": self.dunning.final,
+            "GRACE_PERIOD": f"{int(self.grace_period.total_seconds())}s",
         }
         if self.stripe_api_key:
             env["STRIPE_API_KEY"] = self.stripe_api_key
@@ -102,6 +109,9 @@ class Settings:
         if smtp_url is not None:
             value.parse("SMTP_URL", smtp_url, SmtpNotifier)
         create_tables = value.parse("CREATE_TABLE", "y", _yes_no)
+        schedule = value.parse("DUNNING_SCHEDULE", "1d,3d,5d", parse_schedule)
+        final = value.parse("DUNNING_FINAL", "unpaid", _final_status)
+        grace = value.parse("GRACE_PERIOD", "3d", parse_duration)
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -110,6 +120,7 @@ class Settings:
             public_url=public_url, test_clock=bool(test_clock), fulfiller=fulfiller,
             smtp_url=smtp_url, mail_from=env.get("MAIL_FROM") or "checkout-ledger@localhost",
             create_tables=bool(create_tables),
+            dunning=Dunning(schedule, final), grace_period=timedelta(seconds=grace),
         )
 
 
@@ -142,6 +153,12 @@ def _staff_tokens(raw: str) -> dict[str, str]:
             raise ValueError(f"the token of {name.strip()!r} is shorter than 12 characters")
         tokens[token.strip()] = name.strip()
     return tokens
+
+
+def _final_status(raw: str) -> str:
+    if raw not in ("unpaid", "canceled"):
+        raise ValueError(f"must be unpaid or canceled, got {raw!r}")
+    return raw
 
 
 def _port(raw: str) -> int:

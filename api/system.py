@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.fulfillers import load_fulfiller
@@ -22,6 +22,7 @@ from adapters.lease import Lease, LeasedRunner
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower, Runner
+from adapters.scheduler import Scheduler
 from adapters.stripe_events import ROUTES
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
@@ -36,8 +37,11 @@ from domain.apps.ledger import Ledger
 from domain.apps.notices import CustomerNotices
 from domain.apps.pipeline import PIPELINE
 from domain.apps.processing import BatchProcessor
+from domain.apps.subscriptions import Subscriptions
 from domain.apps.support import Support
+from domain.errors import SubscriptionNotFound
 from domain.model.facts import StripeEvent
+from domain.model.subscription_facts import SubscriptionView
 from domain.ports import Fulfiller, Notifier
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,7 @@ class Seams:
     retry_delays: tuple[float, ...] = RETRY_DELAYS
     stall_after: float = 60.0  # seconds a follower may not advance while work waits
     charge_grace: timedelta = GRACE  # a charge request older than this was cut short
+    schedule_every: float = 1.0  # seconds between the scheduler's looks at what is due
 
 
 NO_SEAMS = Seams()
@@ -76,9 +81,10 @@ class Services:
     cards: Cards
     customers: Customers
     charges: Charges
+    subscriptions: Subscriptions
     stripe: StripeGateway
     followers: tuple[Follower, ...]
-    runners: tuple[Runner, ...]
+    runners: tuple[Runner | Scheduler, ...]
     committer: GroupCommitter[StripeEvent, bool]
     verifier: WebhookVerifier | None
     metrics: Metrics
@@ -92,6 +98,10 @@ class Services:
         """The follower of one pipeline edge, e.g. ``follower("Inbox", "Ledger")``."""
         return next(f for f in self.followers
                     if (f.upstream.name, f.processor.name) == (upstream, processor))
+
+    def view_of(self, subscription_id: str) -> SubscriptionView | None:
+        """A subscription of either kind as its owner shows it now."""
+        return _view(self.subscriptions, subscription_id)
 
     @property
     def ledger_follower(self) -> Follower:
@@ -122,7 +132,7 @@ class Services:
         for runner in self.runners:
             runner.stop()
         self.lease.release()
-        for app in (self.charges, self.customers, self.cards, self.support, self.notices,
+        for app in (self.subscriptions, self.charges, self.customers, self.cards, self.support, self.notices,
                     self.fulfillment, self.ledger, self.inbox):
             app.close()
 
@@ -173,11 +183,15 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     notices = CustomerNotices(env=env(CustomerNotices.name), notifier=notifier)
     support = Support(env=env(Support.name))
     cards = Cards(env=env(Cards.name), stripe=stripe)
-    customers = Customers(env=env(Customers.name))
+    customers = Customers(env=env(Customers.name), views=lambda sub: _view(subscriptions, sub))
     charges = Charges(env=env(Charges.name), stripe=stripe, customers=customers,
                       public_url=settings.public_url, grace=seams.charge_grace)
+    subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges,
+                                  customers=customers, dunning=settings.dunning,
+                                  now=None if settings.test_clock else _real_now)
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,
-                                                       support, cards, customers, charges)}
+                                                       support, cards, customers, charges,
+                                                       subscriptions)}
     prompts = _Prompts()
     wakes: dict[str, threading.Event] = defaultdict(threading.Event)
     locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -191,12 +205,26 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
-    runners = tuple(Runner([f for f in followers if f.processor.name == name], poll_interval)
-                    for name in dict.fromkeys(f.processor.name for f in followers))
+    runners: tuple[Runner | Scheduler, ...] = (
+        *(Runner([f for f in followers if f.processor.name == name], poll_interval)
+          for name in dict.fromkeys(f.processor.name for f in followers)),
+        Scheduler(subscriptions.run_due, seams.schedule_every))
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
         inbox.record, on_commit=prompts.of(Inbox.name))
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
-                    charges, stripe,
+                    charges, subscriptions, stripe,
                     tuple(followers), runners, committer, verifier, metrics)
 
+
+
+def _real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _view(subscriptions: Subscriptions, subscription_id: str) -> SubscriptionView | None:
+    """A subscription of either kind as its owner shows it now (None: not recorded)."""
+    try:
+        return subscriptions.subscription(subscription_id).view()
+    except SubscriptionNotFound:
+        return None

@@ -33,3 +33,11 @@ class ChargeNotFound(LedgerError):
 
 class IdempotencyConflict(LedgerError):
     """The idempotency key was used before for a different charge."""
+
+
+class SubscriptionNotFound(LedgerError):
+    """No subscription with this id was ever recorded (or not at that version)."""
+
+    def __init__(self, subscription_id: str) -> None:
+        super().__init__(f"subscription {subscription_id} not found")
+        self.subscription_id = subscription_id

@@ -1,31 +1,56 @@
 """The customers application: each customer's sessions, cards and charges, projected.
 
-It follows the Ledger (sessions linked to a customer, cards detached at Stripe), the
-cards application (cards saved, defaults set) and the charges application (charges made).
-It never calls Stripe and never reads its upstream back: dropping its tables and following
-from position 0 rebuilds the same customers.
+It follows the Ledger (sessions linked to a customer, cards detached at Stripe, purchases
+fulfilled), the cards application (cards saved, defaults set), the charges application
+(charges made) and the subscriptions application. It never calls Stripe. It keeps each
+customer's :class:`~domain.model.access.Access` (purchases and subscriptions), from which
+entitlements are answered. A subscription is copied as its owner shows it after the event
+(``views``, the one read of an upstream): dropping its tables and following from position
+0 rebuilds the same customers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
 
 from domain.apps.processing import BatchProcessor
+from domain.model.access import Access, Entitlement, Purchase, access_uuid
 from domain.model.card_setup import CardSetup
 from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.customer import Customer, customer_uuid
 from domain.model.stripe_payment_method import StripePaymentMethod
+from domain.model.subscription import Subscription
+from domain.model.subscription_facts import SubscriptionView
+
+Views = Callable[[str], SubscriptionView | None]
 
 
 class Customers(BatchProcessor):
     """Keeps a :class:`~domain.model.customer.Customer` per customer the service has seen."""
 
     name = "Customers"
-    interests = (CheckoutSession.Completed, CardSetup.Saved, StripePaymentMethod.Detached,
-                 Charge.Requested)
+    interests = (CheckoutSession.Completed, CheckoutSession.Fulfilled, CardSetup.Saved,
+                 StripePaymentMethod.Detached, Charge.Requested, Subscription.Event)
+
+    def __init__(self, env: dict[str, str] | None = None, *,
+                 views: Views = lambda subscription_id: None) -> None:
+        super().__init__(env)
+        self.views = views
+
+    def access(self, customer_id: str) -> Access | None:
+        """What the customer bought (None if nothing yet)."""
+        found = self.current(access_uuid(customer_id))
+        return found if isinstance(found, Access) else None
+
+    def entitlements(self, customer_id: str, now: datetime, grace: timedelta
+                     ) -> list[Entitlement]:
+        access = self.access(customer_id)
+        return access.entitlements(now, grace) if access is not None else []
 
     def customer(self, customer_id: str) -> Customer | None:
         """The customer, or None if the service never saw them."""
@@ -57,6 +82,33 @@ class Customers(BatchProcessor):
             customer = self._customer(upstream_event.customer, processing)
             if customer.link_charge(upstream_event.charge_id):
                 processing.collect_events(customer)
+        elif isinstance(upstream_event, CheckoutSession.Fulfilled):
+            self._purchased(upstream_event, processing)
+        elif isinstance(upstream_event, Subscription.Event):
+            self.subscription_changed(upstream_event.subscription_id, processing)
+
+    def subscription_changed(self, subscription_id: str, processing: ProcessingEvent) -> None:
+        """Copy the subscription as its owner shows it now."""
+        view = self.views(subscription_id)
+        if view is not None:
+            access = self._access(view.customer, processing)
+            if access.subscription_changed(view):
+                processing.collect_events(access)
+
+    def _purchased(self, event: CheckoutSession.Fulfilled, processing: ProcessingEvent) -> None:
+        facts = event.facts
+        if facts.customer is None or facts.mode != "payment":
+            return  # a guest's purchase has no customer; subscriptions entitle on their own
+        access = self._access(facts.customer, processing)
+        changed = [access.purchase(Purchase(facts.session_id, item.price, item.description,
+                                            item.quantity, event.fulfilled_at))
+                   for item in event.line_items]
+        if any(changed):
+            processing.collect_events(access)
+
+    def _access(self, customer_id: str, processing: ProcessingEvent) -> Access:
+        found = self.current(access_uuid(customer_id), processing)
+        return found if isinstance(found, Access) else Access.of(customer_id)
 
     def _customer(self, customer_id: str, processing: ProcessingEvent) -> Customer:
         found = self.current(customer_uuid(customer_id), processing)

@@ -5,6 +5,7 @@ support follow the Ledger; the Ledger follows fulfillment and notices back, to w
 they did into each session's one history. Cards saves the card of each setup session;
 Customers projects customers from the Ledger, Cards and Charges; Charges follows its own
 log (to finish what a request left open), the Ledger (a recovery paid) and the notices.
+Subscriptions follows Charges (a renewal's outcome), and Customers follows Subscriptions.
 Each follower records its own outcome with its position in its upstream log
 (eventsourcing's process applications).
 """
@@ -21,6 +22,7 @@ from domain.apps.inbox import Inbox
 from domain.apps.ledger import Ledger
 from domain.apps.notices import CustomerNotices
 from domain.apps.processing import BatchProcessor
+from domain.apps.subscriptions import Subscriptions
 from domain.apps.support import Support
 
 #: (upstream, follower) pairs; runners are built from this, in this order.
@@ -40,7 +42,11 @@ PIPELINE: tuple[tuple[type[Application], type[BatchProcessor]], ...] = (
     (CustomerNotices, Charges),
     (Charges, CustomerNotices),
     (Charges, Support),
+    (Charges, Subscriptions),
+    (Subscriptions, Customers),
+    (Subscriptions, Support),
 )
 
 APPLICATIONS: tuple[type[Application], ...] = (
-    Inbox, Ledger, FulfillmentProcess, CustomerNotices, Support, Cards, Customers, Charges)
+    Inbox, Ledger, FulfillmentProcess, CustomerNotices, Support, Cards, Customers, Charges,
+    Subscriptions)

@@ -10,6 +10,7 @@ tables and follow from position 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
@@ -19,13 +20,16 @@ from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.failure_board import BOARD_ID, Case, FailureBoard
 from domain.model.parked_event import ParkedEvent
+from domain.model.subscription import Subscription
 
 ASYNC_PAYMENT_FAILED = "async_payment_failed"
 FULFILLMENT_FAILED = "fulfillment_failed"
 EVENT_UNPROCESSABLE = "event_unprocessable"
 CHARGE_FAILED = "charge_failed"
-#: The kinds of case this projection opens today (later features add theirs).
-FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE, CHARGE_FAILED)
+RENEWAL_FAILED = "renewal_failed"
+#: The kinds of case this projection opens.
+FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE, CHARGE_FAILED,
+                 RENEWAL_FAILED)
 SNAPSHOT_EVERY = 100  # board events between snapshots: bounds what a query replays
 
 
@@ -35,7 +39,9 @@ class Support(BatchProcessor):
     name = "Support"
     interests = (CheckoutSession.AsyncPaymentFailed, CheckoutSession.FulfillmentFailed,
                  CheckoutSession.Fulfilled, CheckoutSession.AsyncPaymentSucceeded,
-                 CheckoutSession.Expired, ParkedEvent.Event, Charge.Event)
+                 CheckoutSession.Expired, ParkedEvent.Event, Charge.Event,
+                 Subscription.AttemptFailed, Subscription.RetriesExhausted,
+                 Subscription.PeriodPaid, Subscription.Canceled)
     is_snapshotting_enabled = True
 
     def failures(self) -> list[Case]:
@@ -52,6 +58,8 @@ class Support(BatchProcessor):
             _follow_parked(board, upstream_event)
         elif isinstance(upstream_event, Charge.Event):
             _follow_charge(board, upstream_event)
+        elif isinstance(upstream_event, Subscription.Event):
+            _follow_subscription(board, upstream_event)
         processing.collect_events(board)  # also keeps it for the rest of the batch
 
     def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
@@ -104,7 +112,8 @@ def _follow_parked(board: FailureBoard, event: ParkedEvent.Event) -> None:
 
 
 def _follow_charge(board: FailureBoard, event: Charge.Event) -> None:
-    if isinstance(event, Charge.Declined | Charge.OutcomeUnknown):
+    if isinstance(event, Charge.Declined | Charge.OutcomeUnknown) \
+            and event.summary.subscription is None:  # a renewal's: its subscription's case
         case = board.cases.get(f"{CHARGE_FAILED}:{event.charge_id}")
         if isinstance(event, Charge.Declined):
             decline = event.decline
@@ -121,3 +130,25 @@ def _follow_charge(board: FailureBoard, event: Charge.Event) -> None:
         board.resolve(CHARGE_FAILED, event.charge_id, "charged")
     elif isinstance(event, Charge.Recovered):
         board.resolve(CHARGE_FAILED, event.charge_id, f"paid through {event.session_id}")
+
+
+def _follow_subscription(board: FailureBoard, event: Subscription.Event) -> None:
+    sub_id = event.subscription_id
+    if isinstance(event, Subscription.AttemptFailed) and event.period > 0:
+        summary = event.summary
+        retry = event.next_retry_at
+        board.report(RENEWAL_FAILED, sub_id, since=event.failed_at, attempts=event.attempt + 1,
+                     last_error=f"{event.error}; " + (f"next retry {retry.isoformat()}" if retry
+                                                     else "no retry left"),
+                     customer=summary.customer, amount=summary.amount,
+                     currency=summary.currency)
+    elif isinstance(event, Subscription.RetriesExhausted):
+        case = board.cases.get(f"{RENEWAL_FAILED}:{sub_id}")
+        if case is not None:
+            board.report(RENEWAL_FAILED, sub_id, since=datetime.fromisoformat(case.since),
+                         attempts=case.attempts,
+                         last_error=f"{case.last_error}: now {event.final_status}")
+    elif isinstance(event, Subscription.PeriodPaid):
+        board.resolve(RENEWAL_FAILED, sub_id, f"paid ({event.via})")
+    elif isinstance(event, Subscription.Canceled):
+        board.resolve(RENEWAL_FAILED, sub_id, "canceled")

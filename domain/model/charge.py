@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from domain.model.base import Record
 from domain.model.checkout_session import FailureSummary
 from domain.model.payment_facts import Decline
+from domain.model.subscription import attempt_of
 
 # What the charge's status is after each outcome (the contract's words).
 SUCCEEDED, REQUIRES_PAYMENT_METHOD, UNKNOWN, PENDING = (
@@ -148,7 +149,9 @@ class Charge(Record):
         """Who and how much, for support."""
         asked = self.requested
         assert asked is not None
-        return FailureSummary(asked.email or asked.customer, asked.amount, asked.currency)
+        renewal = attempt_of(asked.idempotency_key)
+        return FailureSummary(asked.email or asked.customer, asked.amount, asked.currency,
+                              renewal[0] if renewal else None)
 
     @property
     def stripe_key(self) -> str:

@@ -52,6 +52,7 @@ class FailureSummary:
     customer: str | None
     amount: int | None
     currency: str | None
+    subscription: str | None = None  # a renewal's: support lists the subscription instead
 
 
 class CheckoutSession(Record):

@@ -17,6 +17,8 @@ from domain.model.facts import Pairs
 STRIPE, MERCHANT = "stripe", "merchant"
 # The statuses the contract shows; Stripe's others are mapped onto them by the view.
 ACTIVE, PAST_DUE, UNPAID, CANCELED = "active", "past_due", "unpaid", "canceled"
+# A merchant-managed subscription whose first period is not paid (yet), as Stripe's own.
+INCOMPLETE = "incomplete"
 INTERVALS = ("day", "week", "month", "year")
 
 

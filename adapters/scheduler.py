@@ -1,0 +1,69 @@
+"""The worker's scheduler: runs time-driven work (renewals, dunning) as it becomes due.
+
+It runs beside the followers, under the same lease, and answers to the same interface
+as a :class:`~adapters.runner.Runner` (start, stop, guard), so only the process that
+follows the store schedules. Taking a due step twice is harmless (every step is
+idempotent), so a lease that changes hands in the middle costs nothing but time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from adapters.runner import NotLeased
+from domain.ports import StripeUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Calls ``run_due`` every ``every`` seconds in a thread of its own."""
+
+    name = "Scheduler"
+
+    def __init__(self, run_due: Callable[[], dict[str, int]], every: float = 1.0) -> None:
+        self.run_due = run_due
+        self.every = every
+        self.last_error: str | None = None
+        self.guard: Callable[[], None] | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def set_guard(self, guard: Callable[[], None] | None) -> None:
+        self.guard = guard
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.every):
+            try:
+                if self.guard is not None:
+                    self.guard()
+                ran = self.run_due()
+            except NotLeased as lost:
+                self.last_error = str(lost)
+                return
+            except StripeUnavailable as outage:
+                self.last_error = str(outage)
+                log.warning("scheduled work paused: %s", outage)
+            except Exception as error:  # the store may come back; try again next tick
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.exception("scheduled work failed")
+            else:
+                self.last_error = None
+                if ran:
+                    log.info("scheduled work done: %s", ran)
