@@ -58,6 +58,20 @@ class ChargeCalls:
         return str(session.id), str(session.url or "")
 
 
+    def close_recovery_session(self, session_id: str) -> bool:
+        """Expire the session unless it is complete; an expire that loses the race with
+        the customer's payment (Stripe's 400) is answered by what the session became."""
+        sessions = self.client.v1.checkout.sessions
+        with translated_errors():
+            session = sessions.retrieve(session_id)
+            if session.status == "open":
+                try:
+                    session = sessions.expire(session_id)
+                except stripe.InvalidRequestError:
+                    session = sessions.retrieve(session_id)
+        return session.status != "complete"
+
+
 def _declined(error: stripe.CardError) -> ChargeResult:
     """The 402's PaymentIntent (left ``requires_payment_method`` or ``requires_action``)
     and Stripe's codes."""

@@ -186,7 +186,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     customers = Customers(env=env(Customers.name), views=lambda sub: _view(subscriptions, sub))
     charges = Charges(env=env(Charges.name), stripe=stripe, customers=customers,
                       public_url=settings.public_url, grace=seams.charge_grace)
-    subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges,
+    subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges, stripe=stripe,
                                   customers=customers, dunning=settings.dunning,
                                   now=None if settings.test_clock else _real_now)
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,

@@ -111,3 +111,8 @@ class ChargeGateway(Protocol):
                                 cancel_url: str) -> tuple[str, str]:
         """A payment-mode Checkout Session for the customer: its id and URL."""
         ...
+
+    def close_recovery_session(self, session_id: str) -> bool:
+        """Expire the session unless the customer paid it: True if it can no longer be paid
+        (expired now or before), False if the customer completed it."""
+        ...

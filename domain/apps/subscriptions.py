@@ -11,6 +11,7 @@ Stripe lost, a recovery session paid) are followed from the charges application'
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -39,8 +40,10 @@ from domain.model.subscription import (
     subscription_uuid,
 )
 from domain.model.subscription_facts import CANCELED
+from domain.ports import StripeUnavailable
 
 SYSTEM = "system"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class ChargeMaker(Protocol):
     def charge_of(self, charge_id: str) -> Charge | None: ...
 
 
+class RecoveryCloser(Protocol):
+    def close_recovery_session(self, session_id: str) -> bool: ...
+
+
 class CustomerLookup(Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
 
@@ -68,10 +75,11 @@ class Subscriptions(BatchProcessor):
     interests = (Charge.Succeeded, Charge.Declined, Charge.Recovered)
 
     def __init__(self, env: dict[str, str] | None = None, *, charges: ChargeMaker,
-                 customers: CustomerLookup, dunning: Dunning | None = None,
+                 stripe: RecoveryCloser, customers: CustomerLookup, dunning: Dunning | None = None,
                  now: Callable[[], datetime] | None = None) -> None:
         super().__init__(env)
         self.charges = charges
+        self.stripe = stripe
         self.customers = customers
         self.dunning = dunning or Dunning()
         self.now = now or self.clock_now
@@ -189,6 +197,8 @@ class Subscriptions(BatchProcessor):
             return
         sub = self.current(subscription_uuid(attempt[0]), processing)
         if isinstance(sub, Subscription) and self._record_outcome(sub, charge, attempt[1:]):
+            if sub.paid:
+                self._close_links(sub, patient=False)
             processing.collect_events(sub)
 
     # Steps --------------------------------------------------------------------------------
@@ -222,6 +232,8 @@ class Subscriptions(BatchProcessor):
         False if nothing changed (an answer still outstanding)."""
         key = attempt_key(sub.subscription_id, step.period, step.attempt)
         charge_id = charge_id_for(sub.customer, key)
+        if step.attempt >= sub.attempts and sub.failed_charges and not self._close_links(sub):
+            return False  # the customer paid a recovery session: its webhook says so soon
         if sub.attempt(step, charge_id, actor, reason):
             self.save(sub)
         plan = sub.plan
@@ -238,7 +250,27 @@ class Subscriptions(BatchProcessor):
             changed = self._record_outcome(sub, charge, (step.period, step.attempt))
         if changed:
             self.save(sub)
+            if sub.paid:
+                self._close_links(sub)
         return changed
+
+    def _close_links(self, sub: Subscription, *, patient: bool = True) -> bool:
+        """Close the recovery sessions of the period's failed attempts, so the period is
+        paid once; False if the customer paid one of them. ``patient``: a Stripe outage
+        is logged (the links stay open), else raised (the batch is tried again)."""
+        unpaid = True
+        for charge_id in sub.failed_charges:
+            charge = self.charges.charge_of(charge_id)
+            if charge is None or charge.recovery is None:
+                continue
+            try:
+                unpaid = self.stripe.close_recovery_session(charge.recovery[0]) and unpaid
+            except StripeUnavailable:
+                if not patient:
+                    raise
+                log.warning("could not close %s of %s (Stripe unavailable)",
+                            charge.recovery[0], sub.subscription_id)
+        return unpaid
 
     @staticmethod
     def _record_outcome(sub: Subscription, charge: Charge, attempt: tuple[int, int]) -> bool:

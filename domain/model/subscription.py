@@ -97,7 +97,7 @@ class Subscription(Record):
         period: int
 
         def apply(self, sub: Subscription) -> None:
-            sub.period, sub.attempts = self.period, 0
+            sub.period, sub.attempts, sub.failed_charges = self.period, 0, ()
 
     class Attempted(Event):
         """A charge of the period was asked for (before Stripe is called)."""
@@ -134,6 +134,7 @@ class Subscription(Record):
 
         def apply(self, sub: Subscription) -> None:
             sub.pending_charge, sub.last_error = None, self.error
+            sub.failed_charges = (*sub.failed_charges, self.charge_id)
             sub.next_retry_at = self.next_retry_at
             sub.recovery_url = self.recovery_url or sub.recovery_url
             if self.period > 0:
@@ -185,6 +186,7 @@ class Subscription(Record):
         self.paid_through = -1  # the last period paid
         self.pending_charge: str | None = None
         self.pending_due_at: datetime | None = None
+        self.failed_charges: tuple[str, ...] = ()  # of the current period
         self.past_due_since: datetime | None = None
         self.next_retry_at: datetime | None = None
         self.last_error: str | None = None

@@ -140,6 +140,47 @@ def test_a_declined_renewal_is_past_due_dunned_and_recovered_by_the_recovery_ses
             "failures"]]
 
 
+def test_a_successful_retry_closes_the_recovery_link_so_the_period_is_paid_once(
+    service: TestClient, shop: Shop
+) -> None:
+    customer = save_card(service, shop)
+    started = subscribe(service, customer)
+    end = when(started["current_period_end"])
+    decline_next(shop)
+    advance(service, to=end.isoformat())
+    link = subscription(service, started["id"])["recovery_url"].split("/")[-1]
+
+    advance(service, seconds=DAY)
+
+    assert subscription(service, started["id"])["status"] == "active"
+    assert shop.sdk.v1.checkout.sessions.retrieve(link).status == "expired"
+    assert len(shop.payment_intents(customer)) == 2
+
+
+def test_a_retry_is_not_made_when_the_customer_already_paid_the_recovery_link(
+    service: TestClient, shop: Shop
+) -> None:
+    customer = save_card(service, shop)
+    started = subscribe(service, customer)
+    end = when(started["current_period_end"])
+    decline_next(shop)
+    advance(service, to=end.isoformat())
+    link = subscription(service, started["id"])["recovery_url"].split("/")[-1]
+    shop.pay(link)  # paid at Stripe; its webhook not delivered yet
+
+    advance(service, seconds=DAY)
+    assert subscription(service, started["id"])["status"] == "past_due"
+    shop.deliver(service, link, "checkout.session.completed")
+    settle(service, fulfil=True)
+    advance(service, seconds=5 * DAY)
+
+    after = subscription(service, started["id"])
+    assert after["status"] == "active"
+    assert [e["data"]["via"] for e in after["history"] if e["type"] == "PeriodPaid"] == [
+        "charge", "recovery"]
+    assert len(shop.payment_intents(customer)) == 2  # the first period, and the recovery
+
+
 def test_retries_follow_the_schedule_then_the_subscription_is_unpaid_and_not_entitled(
     service: TestClient, shop: Shop
 ) -> None:

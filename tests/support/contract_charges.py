@@ -181,3 +181,25 @@ class ChargeContract:
             "mode": "payment", "customer": customer, "metadata": {"charge": "chg_7"},
             "amount": 2900, "currency": "usd", "description": "Ledger Pro, May",
             "success_url": urls[0], "cancel_url": urls[1]}
+
+    def test_a_recovery_session_is_closed_unless_the_customer_paid_it(
+        self, world: StripeWorld
+    ) -> None:
+        customer = world.customer("ada@example.com")
+        urls = ("http://127.0.0.1:4242/paid?session_id={CHECKOUT_SESSION_ID}",
+                "http://127.0.0.1:4242/account")
+
+        def recovery() -> str:
+            request = RecoveryRequest(customer=customer, amount=2900, currency="usd",
+                                      description="Ledger Pro, May", idempotency_key=new_key(),
+                                      metadata=(("charge", "chg_7"),))
+            return world.gateway.create_recovery_session(request, *urls)[0]
+
+        unpaid, paid = recovery(), recovery()
+        world.pay_recovery(paid)
+
+        assert world.gateway.close_recovery_session(unpaid) is True
+        assert world.gateway.close_recovery_session(unpaid) is True  # expired before
+        assert world.gateway.close_recovery_session(paid) is False
+        assert (world.recovery_status(unpaid), world.recovery_status(paid)) == (
+            "expired", "complete")

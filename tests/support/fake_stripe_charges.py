@@ -32,7 +32,7 @@ class FakePaymentIntent:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class FakeRecoverySession:
     id: str
     url: str
@@ -43,6 +43,7 @@ class FakeRecoverySession:
     metadata: Pairs
     success_url: str
     cancel_url: str
+    status: str = "open"
 
 
 @dataclass
@@ -67,6 +68,16 @@ class FakeCharges(FakeCards):
         return self._call("create_recovery_session", lambda: self.replayed(
             request.idempotency_key, (request, success_url, cancel_url),
             lambda: self._recovery(request, success_url, cancel_url)))
+
+    def close_recovery_session(self, session_id: str) -> bool:
+        """Expire the session unless the customer completed it."""
+        def close() -> bool:
+            session = self.recovery_sessions[session_id]
+            if session.status == "open":
+                session.status = "expired"
+            return session.status != "complete"
+
+        return self._call("close_recovery_session", close)
 
     def _charge(self, request: ChargeRequest) -> ChargeResult:
         customer = self.customer(request.customer)

@@ -89,6 +89,12 @@ class EmulatorWorld:
                 "currency": line["currency"], "description": line["description"],
                 "success_url": session["success_url"], "cancel_url": session["cancel_url"]}
 
+    def pay_recovery(self, session_id: str) -> None:
+        self.shop.pay(session_id)
+
+    def recovery_status(self, session_id: str) -> str:
+        return str(self.sdk.v1.checkout.sessions.retrieve(session_id).status)
+
     def fail_next(self, call: str, fault: str, count: int) -> None:
         method, path = ROUTES[call]
         rule: dict[str, Any] = {"method": method, "path": path, "fault": fault, "count": count}
@@ -163,6 +169,12 @@ class FakeWorld:
         return {"mode": "payment", "customer": s.customer, "metadata": dict(s.metadata),
                 "amount": s.amount, "currency": s.currency, "description": s.description,
                 "success_url": s.success_url, "cancel_url": s.cancel_url}
+
+    def pay_recovery(self, session_id: str) -> None:
+        self.gateway.recovery_sessions[session_id].status = "complete"
+
+    def recovery_status(self, session_id: str) -> str:
+        return self.gateway.recovery_sessions[session_id].status
 
     def fail_next(self, call: str, fault: str, count: int) -> None:
         self.gateway.fail_next(fault, count, call=call)

@@ -38,8 +38,8 @@ def test_a_month_boundary_keeps_the_anchor_day_when_the_month_has_it(moment: dat
                                                                     months: int) -> None:
     later = add_months(moment, months)
     assert (later.year * 12 + later.month) - (moment.year * 12 + moment.month) == months
-    assert later.day == moment.day or later.day < moment.day and (
-        add_months(later.replace(day=1), 1) - timedelta(days=1)).day == later.day
+    assert later.day == moment.day or (later.day < moment.day and (
+        add_months(later.replace(day=1), 1) - timedelta(days=1)).day == later.day)
 
 
 @pytest.mark.parametrize(("unit", "count"), [("fortnight", 1), ("month", 0), ("month", 13),
@@ -49,10 +49,10 @@ def test_intervals_beyond_a_year_or_unknown_are_refused(unit: str, count: int) -
         Interval(unit, count)
 
 
-def started(dunning: Dunning = Dunning()) -> Subscription:
+def started(dunning: Dunning | None = None) -> Subscription:
     sub = Subscription.of("msub_" + "a" * 24)
     sub.begin("msub_" + "a" * 24, "cus_1", "ada@example.com",
-              Plan(1500, "usd", "month", 1, "Pro"), "pm_1", JAN31, dunning, "alice")
+              Plan(1500, "usd", "month", 1, "Pro"), "pm_1", JAN31, dunning or Dunning(), "alice")
     return sub
 
 
