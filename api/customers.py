@@ -14,6 +14,7 @@ from api.bodies import json_object
 from api.charge_orders import charge_order
 from api.params import parse_charge_id, parse_customer_id
 from api.payment_views import charge_status, charge_summary, charge_view, customer_view, payment_methods_view
+from api.subscription_views import entitlement_view, subscription_view
 from api.system import Services
 from domain.errors import ChargeNotFound, CustomerNotFound
 from domain.model.customer import Customer
@@ -27,14 +28,21 @@ def _customer(services: Services, customer_id: str) -> Customer:
 
 
 async def get_customer(request: Request) -> Response:
-    """``GET /customers/{id}``: sessions, saved cards, charges (and later subscriptions)."""
+    """``GET /customers/{id}``: sessions, saved cards, charges, subscriptions, entitlements."""
     customer_id = parse_customer_id(request.path_params["customer_id"])
     services: Services = request.app.state.services
 
     def read() -> dict[str, object]:
         customer = _customer(services, customer_id)
         charges = [c for c in (services.charges.charge_of(i) for i in customer.charges) if c]
-        return customer_view(customer, charges, datetime.now(UTC).date())
+        access = services.customers.access(customer_id)
+        now = services.subscriptions.now()
+        subscriptions = [subscription_view(services.view_of(v.id) or v)
+                         for v in (access.subscriptions.values() if access else ())]
+        entitlements = [entitlement_view(e) for e in (
+            access.entitlements(now, services.settings.grace_period) if access else ())]
+        return customer_view(customer, charges, datetime.now(UTC).date(), subscriptions,
+                             entitlements)
 
     return JSONResponse(await run_in_threadpool(read))
 

@@ -11,6 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from api.openapi_billing import BILLING_PATHS
+
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
 _STAFF: list[dict[str, list[str]]] = [{"staff": []}]
@@ -164,7 +166,7 @@ DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "checkout-ledger", "version": "0.1.0",
              "description": "Event-sourced backend for Stripe Checkout."},
-    "paths": PATHS,
+    "paths": {**PATHS, **BILLING_PATHS},
     "components": {"securitySchemes": {"staff": {"type": "http", "scheme": "bearer"}}},
 }
 

@@ -27,7 +27,9 @@ def payment_methods_view(customer: Customer, today: date) -> dict[str, Any]:
         card_view(saved, customer.default_card, today) for saved in customer.cards.values()]}
 
 
-def customer_view(customer: Customer, charges: list[Charge], today: date) -> dict[str, Any]:
+def customer_view(customer: Customer, charges: list[Charge], today: date,
+                  subscriptions: list[dict[str, Any]], entitlements: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
     return {
         "customer": customer.customer_id,
         "email": customer.email,
@@ -35,8 +37,8 @@ def customer_view(customer: Customer, charges: list[Charge], today: date) -> dic
                      for s in customer.sessions],
         **{k: v for k, v in payment_methods_view(customer, today).items() if k != "customer"},
         "charges": [charge_summary(charge) for charge in charges],
-        "subscriptions": [],  # the subscriptions issue
-        "entitlements": [],
+        "subscriptions": subscriptions,
+        "entitlements": entitlements,
     }
 
 

@@ -87,6 +87,30 @@ def test_a_subscription_charges_its_first_period_and_each_renewal_once_across_sm
     assert entitled(service, customer) == [started["id"]]
 
 
+def test_the_customer_shows_subscriptions_and_a_one_time_purchase_entitles_for_good(
+    service: TestClient, shop: Shop
+) -> None:
+    customer = save_card(service, shop)
+    started = subscribe(service, customer, interval="day")
+    bought = shop.session(("Ledger e-book", 900, 1), customer=customer)
+    shop.pay(bought)
+    shop.deliver(service, bought, "checkout.session.completed")
+    settle(service, fulfil=True)
+    service.post(f"/customers/{customer}/subscriptions/{started['id']}/cancel",
+                 headers=STAFF, json={"at_period_end": False})
+    settle(service, fulfil=True)
+
+    shown = service.get(f"/customers/{customer}", headers=STAFF).json()
+    assert [(s["id"], s["status"]) for s in shown["subscriptions"]] == [
+        (started["id"], "canceled")]
+    [book] = shown["entitlements"]
+    assert (book["source"], book["kind"], book["description"], book["until"]) == (
+        bought, "one_time", "Ledger e-book", None)
+    assert book["price"].startswith("price_")
+    advance(service, seconds=400 * DAY)
+    assert entitled(service, customer) == [bought]
+
+
 def test_concurrent_advances_to_one_instant_renew_each_period_once(
     service: TestClient, shop: Shop
 ) -> None:
