@@ -9,7 +9,13 @@ import pytest
 import stripe
 
 from tests.integration.emulator.billing_support import (
-    attach, customer, events, invoices, price, subscribe, types)
+    attach,
+    customer,
+    events,
+    price,
+    subscribe,
+    types,
+)
 
 
 def test_a_new_subscription_pays_its_first_invoice_and_becomes_active(
