@@ -11,6 +11,7 @@ clock's time (objects' and events' ``created``). Then the clock is ``ready``
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from emulator import subscriptions
@@ -19,6 +20,8 @@ from emulator.ids import new_id
 from emulator.objects import frozen_at, now
 from emulator.shapes import template
 from emulator.state import EmulatorState
+
+log = logging.getLogger(__name__)
 
 KIND = "test_helpers.test_clock"
 LIFETIME = 30 * 86_400  # Stripe deletes a test clock 30 days after it was created
@@ -52,22 +55,33 @@ def start_advance(state: EmulatorState, clock: dict[str, Any], frozen_time: int)
 
 
 def finish_advance(state: EmulatorState, clock_id: str) -> None:
-    """Timer job: everything due up to the clock's new time, in order; then ``ready``."""
+    """Timer job: everything due up to the clock's new time, in order; then ``ready`` (or
+    ``internal_failure`` if the emulator itself failed on the way)."""
     with state.lock:
         clock = state.find(KIND, clock_id)
         if clock is None or clock["status"] != "advancing":
             return
         target = clock["frozen_time"]
-        while True:
-            step = _next_step(state, clock_id, target)
-            if step is None:
-                break
-            moment, what, sub = step
-            with frozen_at(moment):
-                subscriptions.run(state, sub, what)
-        clock.update(status="ready", status_details={})
+        outcome = "ready"
+        try:
+            _catch_up(state, clock_id, target)
+        except Exception:
+            log.exception("test clock %s failed to advance", clock_id)
+            outcome = "internal_failure"
+        clock.update(status=outcome, status_details={})
         with frozen_at(target):
-            state.emit("test_helpers.test_clock.ready", clock)
+            state.emit(f"test_helpers.test_clock.{outcome}", clock)
+
+
+def _catch_up(state: EmulatorState, clock_id: str, target: int) -> None:
+    """Every renewal and retry due by ``target``, earliest first, each at its own moment."""
+    while True:
+        step = _next_step(state, clock_id, target)
+        if step is None:
+            return
+        moment, what, sub = step
+        with frozen_at(moment):
+            subscriptions.run(state, sub, what)
 
 
 def _next_step(state: EmulatorState, clock_id: str, until: int
