@@ -8,13 +8,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from emulator import payment_methods
+from emulator import payment_methods, subscriptions
 from emulator.diff import previous_attributes
 from emulator.errors import invalid
 from emulator.expand import expand, expand_page
 from emulator.forms import Params
 from emulator.known import RETRIEVE, Spec, listing
-from emulator.objects import build_customer, frozen_at, now
+from emulator.objects import build_customer, frozen_at
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
 from emulator.shapes import template
@@ -113,10 +113,10 @@ def list_customers(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
 def delete_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     """Gone for good: its subscriptions are canceled; retrieving it answers ``deleted: true``."""
     customer = rt.state.get("customer", request.path_params["id"])
-    for sub in rt.state.all("subscription"):
-        if sub["customer"] == customer["id"] and sub["status"] != "canceled":
-            sub.update(status="canceled", canceled_at=now(), ended_at=now())
-            rt.state.emit("customer.subscription.deleted", sub)
+    with frozen_at(subscriptions.clock_time(rt.state, customer)):
+        for sub in rt.state.all("subscription"):
+            if sub["customer"] == customer["id"]:
+                subscriptions.cancel(rt.state, sub)
     del rt.state.objects["customer"][customer["id"]]
     deleted = template("deleted_customer")
     deleted.update(id=customer["id"], object="customer", deleted=True)
