@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.objects_payments import build_payment_intent, build_subscription
+from emulator import subscriptions
+from emulator.objects_payments import build_payment_intent
 from emulator.state import EmulatorState
 
 
@@ -36,13 +37,13 @@ def succeed(state: EmulatorState, pi: dict[str, Any]) -> None:
 
 def subscribe(state: EmulatorState, session: dict[str, Any], customer: dict[str, Any],
               pm: dict[str, Any]) -> None:
-    """An active subscription of the session's recurring prices, paid with ``pm``."""
+    """An active subscription of the session's recurring prices, its first invoice paid with
+    ``pm`` (the page already refused a card that declines)."""
     items = [(li["price"], li["quantity"]) for li in state.line_items[session["id"]]
              if li["price"]["type"] == "recurring"]
-    sub = state.put(build_subscription(customer["id"], items, default_payment_method=pm["id"],
-                                       metadata={}))
-    state.emit("customer.subscription.created", sub)
-    session.update(subscription=sub["id"], payment_status="paid")
+    sub = subscriptions.create(state, customer, items, default_payment_method=pm["id"],
+                               metadata={}, off_session=False, on_page=True)
+    session.update(subscription=sub["id"], invoice=sub["latest_invoice"], payment_status="paid")
 
 
 def complete(state: EmulatorState, session: dict[str, Any], pm: dict[str, Any] | None = None

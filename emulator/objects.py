@@ -7,15 +7,41 @@ carries at least Stripe's keys, in Stripe's nesting.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from emulator.ids import new_id, random_token
 from emulator.shapes import template
 
+# A test clock's time while the emulator acts on its behalf (see :func:`frozen_at`).
+_frozen: ContextVar[int | None] = ContextVar("frozen_now", default=None)
+
 
 def now() -> int:
-    """Unix seconds, Stripe's timestamp unit."""
-    return int(time.time())
+    """Unix seconds, Stripe's timestamp unit: a test clock's time inside :func:`frozen_at`."""
+    frozen = _frozen.get()
+    return int(time.time()) if frozen is None else frozen
+
+
+def frozen() -> bool:
+    """Is :func:`now` a test clock's time at the moment?"""
+    return _frozen.get() is not None
+
+
+@contextmanager
+def frozen_at(moment: int | None) -> Iterator[None]:
+    """Objects built and events emitted inside carry ``moment`` (a test clock's frozen time) as
+    their ``created``; ``None`` leaves real time in place."""
+    if moment is None:
+        yield
+        return
+    token = _frozen.set(moment)
+    try:
+        yield
+    finally:
+        _frozen.reset(token)
 
 
 def build_product(name: str, *, description: str | None, metadata: dict[str, str],

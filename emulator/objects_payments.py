@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import cards
+from emulator import cards, periods
 from emulator.ids import new_id, random_token
 from emulator.objects import list_object, now
 from emulator.shapes import template
@@ -73,18 +73,12 @@ def build_setup_intent(*, customer: str | None, payment_method: str | None,
     return obj
 
 
-_SECONDS = {"day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400, "year": 365 * 86_400}
-
-
-def period_end(start: int, interval: str, count: int) -> int:
-    """End of a billing period (months as 30 days: the emulator does not keep a calendar)."""
-    return start + _SECONDS[interval] * count
-
-
 def build_subscription(customer: str, items: list[tuple[dict[str, Any], int]], *,
-                       default_payment_method: str | None, metadata: dict[str, str]
-                       ) -> dict[str, Any]:
-    """An active ``sub_...`` with one item per (recurring price, quantity)."""
+                       default_payment_method: str | None, metadata: dict[str, str],
+                       test_clock: str | None = None) -> dict[str, Any]:
+    """An ``incomplete`` ``sub_...`` (until its first invoice is paid) with one item per
+    (recurring price, quantity); its first period starts now (a test clock's time inside
+    ``objects.frozen_at``)."""
     obj = template("subscription")
     id_ = new_id("sub")
     start = now()
@@ -94,15 +88,17 @@ def build_subscription(customer: str, items: list[tuple[dict[str, Any], int]], *
         recurring = price["recurring"]
         item.update(id=new_id("si"), price=price, quantity=quantity, subscription=id_,
                     created=start, current_period_start=start,
-                    current_period_end=period_end(start, recurring["interval"],
-                                                  recurring["interval_count"]),
+                    current_period_end=periods.boundary(start, recurring["interval"],
+                                                        recurring["interval_count"], 1),
                     metadata={}, discounts=[], tax_rates=[], plan=_plan(price))
         data.append(item)
     obj.update(id=id_, customer=customer, created=start, start_date=start,
-               billing_cycle_anchor=start, currency=items[0][0]["currency"], status="active",
+               billing_cycle_anchor=start, currency=items[0][0]["currency"], status="incomplete",
                default_payment_method=default_payment_method, metadata=metadata,
                items=list_object(data, f"/v1/subscription_items?subscription={id_}", False),
-               latest_invoice=None, discounts=[], default_tax_rates=[])
+               latest_invoice=None, discounts=[], default_tax_rates=[], test_clock=test_clock,
+               collection_method="charge_automatically", days_until_due=None)
+    obj["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
     return obj
 
 

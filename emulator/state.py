@@ -11,7 +11,7 @@ from typing import Any
 
 from emulator.config import EmulatorConfig
 from emulator.errors import no_such
-from emulator.objects import build_event, now
+from emulator.objects import build_event, frozen, now
 
 # Which API request caused an event: Stripe puts it in ``event.request``.
 current_request: ContextVar[dict[str, str | None] | None] = ContextVar(
@@ -21,12 +21,14 @@ current_request: ContextVar[dict[str, str | None] | None] = ContextVar(
 # Human names for ``No such <kind>`` messages, keyed by object type.
 _KIND_NAMES = {"checkout.session": "checkout.session", "payment_intent": "payment_intent",
                "setup_intent": "setupintent", "payment_method": "PaymentMethod",
-               "webhook_endpoint": "webhook endpoint", "charge": "charge"}
+               "webhook_endpoint": "webhook endpoint", "charge": "charge",
+               "test_helpers.test_clock": "test_clock"}
 
 # Id prefix -> object type, so ``expand`` and lookups can find any object from its id.
 PREFIXES = {"cs": "checkout.session", "price": "price", "prod": "product", "cus": "customer",
             "pi": "payment_intent", "seti": "setup_intent", "pm": "payment_method",
-            "evt": "event", "we": "webhook_endpoint", "sub": "subscription", "ch": "charge"}
+            "evt": "event", "we": "webhook_endpoint", "sub": "subscription", "ch": "charge",
+            "in": "invoice", "clock": "test_helpers.test_clock"}
 
 
 @dataclass
@@ -66,6 +68,8 @@ class EmulatorState:
             self.objects: dict[str, dict[str, dict[str, Any]]] = {}
             self.line_items: dict[str, list[dict[str, Any]]] = {}
             self.events: list[dict[str, Any]] = []
+            # ``created`` of the newest event in real time (test clock events keep their own).
+            self.last_real_created = 0
             self.webhook_secrets: dict[str, str] = {}
             self.idempotency: dict[tuple[str, str], IdempotentResult] = {}
             # (API key, Idempotency-Key) of requests running now (a second one gets a 409).
@@ -126,9 +130,11 @@ class EmulatorState:
             event = build_event(type_, copy.deepcopy(obj), request, self.config.api_version)
             if previous is not None:
                 event["data"]["previous_attributes"] = copy.deepcopy(previous)
-            # Never earlier than the previous event, so "newest first" and ``created`` agree.
-            if self.events:
-                event["created"] = max(event["created"], self.events[-1]["created"])
+            # Never earlier than the previous event, so "newest first" and ``created`` agree;
+            # an event of a test clock carries the clock's time instead.
+            if not frozen():
+                event["created"] = max(event["created"], self.last_real_created)
+                self.last_real_created = event["created"]
             self.events.append(event)
             self.put(event)
             for listener in self.listeners:

@@ -7,8 +7,8 @@
   "bank_debit_succeeds" | "bank_debit_fails"}``, the hosted page's effect without a browser.
 - ``POST /_emulator/checkout/sessions/{id}/settle``: settle a pending bank debit now.
 - ``GET /_emulator/deliveries``: every delivery attempt (``?event=evt_...`` to filter).
-- ``POST /_emulator/flush``: release held events, wait until no delivery is pending
-  (``{"timeout": seconds}``); 504 if they did not finish in time.
+- ``POST /_emulator/flush``: wait for test clocks still advancing, release held events, wait until
+  no delivery is pending (``{"timeout": seconds}``); 504 if they did not finish in time.
 - ``POST /_emulator/reset``: forget everything.
 - ``/_emulator/faults``: make the next N calls of a ``/v1`` route fail (``emulator/routes/faults.py``).
 """
@@ -133,8 +133,10 @@ async def flush(request: Request) -> JSONResponse:
     timeout = body.get("timeout", rt.config.flush_timeout_seconds)
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0:
         return bad_request("timeout must be a number of seconds")
+    clocks_done = await run_in_threadpool(rt.scheduler.wait_idle, "test_clock", float(timeout))
     rt.deliverer.release_held()
-    done = await run_in_threadpool(rt.scheduler.wait_idle, "delivery", float(timeout))
+    done = clocks_done and await run_in_threadpool(rt.scheduler.wait_idle, "delivery",
+                                                   float(timeout))
     return JSONResponse({"flushed": done, "pending": rt.deliverer.pending()},
                         200 if done else 504)
 

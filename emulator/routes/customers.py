@@ -8,13 +8,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from emulator import payment_methods
+from emulator import payment_methods, subscriptions
 from emulator.diff import previous_attributes
 from emulator.errors import invalid
 from emulator.expand import expand, expand_page
 from emulator.forms import Params
 from emulator.known import RETRIEVE, Spec, listing
-from emulator.objects import build_customer, now
+from emulator.objects import build_customer, frozen_at
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
 from emulator.shapes import template
@@ -47,9 +47,15 @@ def _default_pm(state: EmulatorState, p: Params, customer_id: str, also: str | N
 
 
 def create_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    customer = build_customer(email=_email(p), name=p.string("name"),
-                              description=p.string("description"), phone=p.string("phone"),
-                              metadata=p.metadata())
+    clock = None
+    if p.has("test_clock"):
+        clock = rt.state.get("test_helpers.test_clock", p.req("test_clock"), param="test_clock")
+    # A customer on a test clock is created at the clock's time, like all it does after.
+    with frozen_at(clock["frozen_time"] if clock else None):
+        customer = build_customer(email=_email(p), name=p.string("name"),
+                                  description=p.string("description"), phone=p.string("phone"),
+                                  metadata=p.metadata())
+    customer["test_clock"] = clock["id"] if clock else None
     pm = None
     if p.has("payment_method"):
         pm = payment_methods.resolve(rt.state, p.req("payment_method"), param="payment_method")
@@ -97,8 +103,9 @@ def update_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
 
 def list_customers(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     items = created_filter(rt.state.all("customer"), p)
-    if p.has("email"):
-        items = [i for i in items if i["email"] == p.string("email")]
+    for name in ("email", "test_clock"):
+        if p.has(name):
+            items = [i for i in items if i[name] == p.string(name)]
     return expand_page(rt.state, paginate(items, p, "/v1/customers", "customer"),
                        p.array("expand"))
 
@@ -106,10 +113,10 @@ def list_customers(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
 def delete_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     """Gone for good: its subscriptions are canceled; retrieving it answers ``deleted: true``."""
     customer = rt.state.get("customer", request.path_params["id"])
-    for sub in rt.state.all("subscription"):
-        if sub["customer"] == customer["id"] and sub["status"] != "canceled":
-            sub.update(status="canceled", canceled_at=now(), ended_at=now())
-            rt.state.emit("customer.subscription.deleted", sub)
+    with frozen_at(subscriptions.clock_time(rt.state, customer)):
+        for sub in rt.state.all("subscription"):
+            if sub["customer"] == customer["id"]:
+                subscriptions.cancel(rt.state, sub)
     del rt.state.objects["customer"][customer["id"]]
     deleted = template("deleted_customer")
     deleted.update(id=customer["id"], object="customer", deleted=True)
@@ -121,12 +128,12 @@ def delete_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
 _SETTINGS: Spec = {"default_payment_method": None}
 CREATE: Spec = {"email": None, "name": None, "description": None, "phone": None,
                 "metadata": None, "payment_method": None, "invoice_settings": _SETTINGS,
-                "expand": None}
-UPDATE: Spec = {k: v for k, v in CREATE.items() if k != "payment_method"}
+                "expand": None, "test_clock": None}
+UPDATE: Spec = {k: v for k, v in CREATE.items() if k not in ("payment_method", "test_clock")}
 
 routes = [
     Route("/v1/customers", endpoint(create_customer, CREATE), methods=["POST"]),
-    Route("/v1/customers", endpoint(list_customers, listing(email=None)), methods=["GET"]),
+    Route("/v1/customers", endpoint(list_customers, listing(email=None, test_clock=None)), methods=["GET"]),
     Route("/v1/customers/{id}", endpoint(retrieve_customer, RETRIEVE), methods=["GET"]),
     Route("/v1/customers/{id}", endpoint(update_customer, UPDATE), methods=["POST"]),
     Route("/v1/customers/{id}", endpoint(delete_customer, {}), methods=["DELETE"]),

@@ -1,20 +1,17 @@
-"""Payment intents, charges, setup intents, payment methods and subscriptions."""
+"""Payment intents, charges, setup intents and payment methods."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
 from emulator import payment_methods, payments
-from emulator.diff import previous_attributes
 from emulator.errors import missing_param
 from emulator.expand import expand, expand_page
 from emulator.forms import Params
 from emulator.known import LIST, RETRIEVE, Spec, listing
-from emulator.objects import now
 from emulator.pagination import created_filter, paginate
 from emulator.runtime import Runtime
 from emulator.v1 import endpoint
@@ -103,40 +100,6 @@ def list_payment_methods(request: Request, p: Params, rt: Runtime) -> dict[str, 
     return _methods_of(rt, customer, p, "/v1/payment_methods")
 
 
-def list_subscriptions(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    items = created_filter(rt.state.all("subscription"), p)
-    status = p.string("status")
-    # Stripe leaves canceled subscriptions out unless asked for them.
-    items = [s for s in items if s["status"] != "canceled"] if status is None else [
-        s for s in items if status == "all" or s["status"] == status]
-    if p.has("customer"):
-        items = [s for s in items if s["customer"] == p.string("customer")]
-    return expand_page(rt.state, paginate(items, p, "/v1/subscriptions", "subscription"), p.array("expand"))
-
-
-def update_subscription(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    sub = rt.state.get("subscription", request.path_params["id"])
-    before = copy.deepcopy(sub)
-    if p.has("cancel_at_period_end"):
-        sub["cancel_at_period_end"] = p.boolean("cancel_at_period_end")
-        sub["cancel_at"] = (sub["items"]["data"][0]["current_period_end"]
-                            if sub["cancel_at_period_end"] else None)
-    if "metadata" in p.data:
-        sub["metadata"] = {**sub["metadata"], **p.metadata()}
-    changed = previous_attributes(before, sub)
-    if changed:
-        rt.state.emit("customer.subscription.updated", sub, changed)
-    return expand(rt.state, sub, p.array("expand"))
-
-
-def cancel_subscription(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
-    sub = rt.state.get("subscription", request.path_params["id"])
-    if sub["status"] != "canceled":
-        sub.update(status="canceled", canceled_at=now(), ended_at=now())
-        rt.state.emit("customer.subscription.deleted", sub)
-    return sub
-
-
 PAGE: Spec = {k: v for k, v in LIST.items() if k != "created"}
 SECRET: Spec = {"expand": None, "client_secret": None}
 CREATE_PI: Spec = {"amount": None, "currency": None, "customer": None, "payment_method": None,
@@ -153,7 +116,6 @@ CREATE_PM: Spec = {"type": None, "metadata": None, "expand": None, "allow_redisp
 UPDATE_PM: Spec = {"metadata": None, "expand": None, "allow_redisplay": None,
                    "billing_details": _BILLING}
 LIST_PMS: Spec = {**PAGE, "customer": None, "type": None}
-UPDATE_SUB: Spec = {"cancel_at_period_end": None, "metadata": None, "expand": None}
 
 routes = [
     Route("/v1/payment_intents", endpoint(create_payment_intent, CREATE_PI), methods=["POST"]),
@@ -177,11 +139,4 @@ routes = [
     Route("/v1/payment_methods/{id}/detach", endpoint(detach, RETRIEVE), methods=["POST"]),
     Route("/v1/customers/{id}/payment_methods",
           endpoint(customer_payment_methods, {**PAGE, "type": None}), methods=["GET"]),
-    Route("/v1/subscriptions", endpoint(list_subscriptions, listing(
-        customer=None, status=None)), methods=["GET"]),
-    Route("/v1/subscriptions/{id}", _one("subscription"), methods=["GET"]),
-    Route("/v1/subscriptions/{id}", endpoint(update_subscription, UPDATE_SUB),
-          methods=["POST"]),
-    Route("/v1/subscriptions/{id}", endpoint(cancel_subscription, RETRIEVE),
-          methods=["DELETE"]),
 ]
