@@ -18,7 +18,13 @@ from starlette.types import ExceptionHandler
 
 from adapters.stripe_gateway import CheckoutRefused
 from api.params import BadParameter
-from domain.errors import ChargeNotFound, CustomerNotFound, IdempotencyConflict, SessionNotFound
+from domain.errors import (
+    ChargeNotFound,
+    CustomerNotFound,
+    IdempotencyConflict,
+    SessionNotFound,
+    SubscriptionNotFound,
+)
 from domain.model.customer import CardNotUsable
 from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
@@ -38,6 +44,7 @@ ERRORS: dict[type[Exception], tuple[int, str | _Hidden]] = {
     CheckoutRefused: (400, ""),
     CardNotUsable: (400, ""),
     SessionNotFound: (404, ""),
+    SubscriptionNotFound: (404, ""),
     CustomerNotFound: (404, ""),
     ChargeNotFound: (404, ""),
     IdempotencyConflict: (409, ""),

@@ -15,6 +15,14 @@ class SessionNotFound(LedgerError):
         self.session_id = session_id
 
 
+class SubscriptionNotFound(LedgerError):
+    """No event of this Stripe subscription has been recorded (or not by that version)."""
+
+    def __init__(self, subscription_id: str, detail: str = "") -> None:
+        super().__init__(f"subscription {subscription_id} not found{detail}")
+        self.subscription_id = subscription_id
+
+
 class CustomerNotFound(LedgerError):
     """The service has never seen this customer (no session, no saved card)."""
 

@@ -19,13 +19,17 @@ from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.failure_board import BOARD_ID, Case, FailureBoard
 from domain.model.parked_event import ParkedEvent
+from domain.model.stripe_subscription import StripeSubscription
+from domain.model.subscription_facts import ACTIVE, CANCELED, PAST_DUE, UNPAID
 
 ASYNC_PAYMENT_FAILED = "async_payment_failed"
 FULFILLMENT_FAILED = "fulfillment_failed"
 EVENT_UNPROCESSABLE = "event_unprocessable"
 CHARGE_FAILED = "charge_failed"
+RENEWAL_FAILED = "renewal_failed"
 #: The kinds of case this projection opens today (later features add theirs).
-FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE, CHARGE_FAILED)
+FAILURE_KINDS = (ASYNC_PAYMENT_FAILED, FULFILLMENT_FAILED, EVENT_UNPROCESSABLE, CHARGE_FAILED,
+                 RENEWAL_FAILED)
 SNAPSHOT_EVERY = 100  # board events between snapshots: bounds what a query replays
 
 
@@ -35,7 +39,8 @@ class Support(BatchProcessor):
     name = "Support"
     interests = (CheckoutSession.AsyncPaymentFailed, CheckoutSession.FulfillmentFailed,
                  CheckoutSession.Fulfilled, CheckoutSession.AsyncPaymentSucceeded,
-                 CheckoutSession.Expired, ParkedEvent.Event, Charge.Event)
+                 CheckoutSession.Expired, ParkedEvent.Event, Charge.Event,
+                 StripeSubscription.Event)
     is_snapshotting_enabled = True
 
     def failures(self) -> list[Case]:
@@ -52,6 +57,8 @@ class Support(BatchProcessor):
             _follow_parked(board, upstream_event)
         elif isinstance(upstream_event, Charge.Event):
             _follow_charge(board, upstream_event)
+        elif isinstance(upstream_event, StripeSubscription.Event):
+            _follow_subscription(board, upstream_event)
         processing.collect_events(board)  # also keeps it for the rest of the batch
 
     def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
@@ -121,3 +128,31 @@ def _follow_charge(board: FailureBoard, event: Charge.Event) -> None:
         board.resolve(CHARGE_FAILED, event.charge_id, "charged")
     elif isinstance(event, Charge.Recovered):
         board.resolve(CHARGE_FAILED, event.charge_id, f"paid through {event.session_id}")
+
+
+def _follow_subscription(board: FailureBoard, event: StripeSubscription.Event) -> None:
+    """A renewal whose payment failed is a case until the subscription is paid up or ends.
+
+    It follows how the subscription stood after each event (``event.standing``, which the
+    ledger derived from every event so far), so an old failure delivered after the payment
+    that settled it opens nothing. A payment waiting for the customer to authenticate it
+    is not a decline: it neither opens a case nor closes one.
+    """
+    subscription = event.subscription_id
+    standing = event.standing
+    failure = standing.failure
+    if standing.status in (PAST_DUE, UNPAID) and failure is not None:
+        if failure.action_required:
+            return
+        board.report(RENEWAL_FAILED, subscription, since=event.timestamp,
+                     attempts=failure.attempt_count,
+                     last_error=f"invoice {failure.invoice} payment failed "
+                                f"(attempt {failure.attempt_count})",
+                     customer=standing.customer, amount=failure.amount_due,
+                     currency=failure.currency)
+    elif standing.status == CANCELED:
+        board.resolve(RENEWAL_FAILED, subscription, "subscription canceled")
+    elif standing.status == ACTIVE:
+        board.resolve(RENEWAL_FAILED, subscription,
+                      f"invoice {event.facts.invoice} paid"
+                      if isinstance(event, StripeSubscription.InvoicePaid) else "active again")
