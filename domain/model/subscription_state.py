@@ -140,7 +140,8 @@ def fold(applied: Iterable[AppliedFact]) -> SubscriptionState:
     ordered = sorted(applied, key=lambda fact: fact.order)
     if not ordered:
         return SubscriptionState()
-    walk = _Walk()
+    walk = _Walk({fact.facts.invoice for fact in ordered if fact.kind == INVOICE_PAID
+                  and isinstance(fact.facts, InvoiceFacts)})
     for fact in ordered:
         walk.step(fact)
     news = [fact for fact in ordered if fact.kind in SUBSCRIPTION_KINDS]
@@ -172,9 +173,11 @@ def fold(applied: Iterable[AppliedFact]) -> SubscriptionState:
 
 
 class _Walk:
-    """The status, the unpaid invoices and since when, event after event."""
+    """The status, the unpaid invoices and since when, event after event. (The paid
+    invoices are known before the walk: a failure of one is old news, whatever its time.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, settled: set[str]) -> None:
+        self.settled = settled  # every paid invoice
         self.status: str | None = None
         self.since: datetime | None = None
         self.failing: dict[str, InvoiceFailure] = {}
@@ -196,7 +199,7 @@ class _Walk:
                 self.since = None
                 if self.status is None or self.status in _OWING:
                     self.status = ACTIVE
-        else:
+        elif facts.invoice not in self.settled:  # an invoice once paid stays paid
             self.failing[facts.invoice] = InvoiceFailure(
                 invoice=facts.invoice, attempt_count=facts.attempt_count,
                 next_payment_attempt=facts.next_payment_attempt, amount_due=facts.amount_due,
