@@ -10,8 +10,9 @@ second, a payment after a failure), then the event id. So:
   changes nothing;
 - ``.deleted`` is final: whatever arrives after it, the subscription stays canceled;
 - an invoice event newer than the subscription's own news moves the status on (a failed
-  payment makes an active subscription past_due, a payment makes it active again), as
-  Stripe's next ``.updated`` will.
+  payment makes an active subscription past_due, a payment makes it active again and
+  clears the failures before it), as Stripe's next ``.updated`` will;
+- an invoice once paid stays paid: its failures, whatever their time, are old news.
 
 Stripe's statuses are shown as the contract's four (:data:`STATUSES`): ``trialing`` counts
 as active (the customer may use what they subscribed to); ``incomplete`` (the first
@@ -193,12 +194,13 @@ class _Walk:
                 self.since = None
                 self.failing.clear()
         elif fact.kind == INVOICE_PAID:
+            # Paid up: like Stripe, which makes a subscription active again once an
+            # invoice is paid, whatever older ones are still open.
             self.paid = facts.invoice
-            self.failing.pop(facts.invoice, None)
-            if not self.failing:
-                self.since = None
-                if self.status is None or self.status in _OWING:
-                    self.status = ACTIVE
+            self.failing.clear()
+            self.since = None
+            if self.status is None or self.status in _OWING:
+                self.status = ACTIVE
         elif facts.invoice not in self.settled:  # an invoice once paid stays paid
             self.failing[facts.invoice] = InvoiceFailure(
                 invoice=facts.invoice, attempt_count=facts.attempt_count,

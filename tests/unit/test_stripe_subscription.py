@@ -183,6 +183,19 @@ def test_a_paid_invoice_stays_paid_whatever_the_times_of_its_failures() -> None:
     assert subscription.state.last_failure is None
 
 
+def test_a_payment_clears_the_failures_before_it_not_those_after() -> None:
+    subscription = replay(sub_event(CREATED, "evt_1"),
+                          invoice(FAILED, "evt_2", seconds=60, invoice_id="in_old"),
+                          invoice(PAID, "evt_3", seconds=90, invoice_id="in_other"))
+    assert (subscription.state.status, subscription.state.last_failure) == ("active", None)
+
+    record(subscription, invoice(FAILED, "evt_4", seconds=120, invoice_id="in_next"))
+
+    failure = subscription.state.last_failure
+    assert failure is not None and failure.invoice == "in_next"
+    assert subscription.state.past_due_since == T0 + timedelta(seconds=120)
+
+
 def test_stripe_saying_past_due_starts_the_clock_and_active_stops_it() -> None:
     subscription = replay(sub_event(CREATED, "evt_1"),
                           sub_event(UPDATED, "evt_2", seconds=50, status="past_due"),
