@@ -16,8 +16,11 @@ from adapters.stores import Store
 from adapters.stripe_billing_objects import read_invoice, read_subscription
 from adapters.stripe_events import HANDLED, ROUTES
 from domain.apps.ledger import Ledger
+from domain.apps.processing import BatchProcessing
 from domain.errors import SubscriptionNotFound
+from domain.model.checkout_session import session_uuid
 from domain.model.facts import StripeEvent
+from domain.model.received_event import ReceivedEvent
 from domain.model.stripe_subscription import StripeSubscription, subscription_uuid
 from domain.model.subscription_facts import InvoiceFacts, SubscriptionFacts
 from domain.model.subscription_state import contract_status, fold
@@ -349,3 +352,22 @@ def test_the_translators_read_what_the_routes_name() -> None:
     assert HANDLED[PAID].object == "invoice" and HANDLED[PAID].id_prefix == "in_"
     assert HANDLED[DELETED].object == "subscription" and HANDLED[DELETED].id_prefix == "sub_"
     assert read_invoice(stored(invoice_event(ACTION, SUB))).subscription == SUB
+
+
+def test_the_ledger_reads_ahead_the_subscription_an_event_names_not_an_invoices() -> None:
+    app = ledger()
+    asked: list[Any] = []
+    app.load_many = lambda ids: asked.extend(ids) or None  # type: ignore[method-assign]
+    bodies = [subscription_event(UPDATED, SUB), invoice_event(PAID, "sub_test_2"),
+              fixture("invoice.paid.one_off")]
+    received = [ReceivedEvent.receive(stored(body)).collect_events()[0] for body in bodies]
+    session = ReceivedEvent.receive(StripeEvent("evt_cs", "checkout.session.completed", T0,
+                                                False, "cs_test_1", "{}"))
+    other = ReceivedEvent.receive(StripeEvent("evt_pi", "payment_intent.succeeded", T0,
+                                              False, "pi_1", "{}"))
+
+    app.prefetch([*received, session.collect_events()[0], other.collect_events()[0]],
+                 BatchProcessing())
+
+    assert sorted(asked, key=str) == sorted([subscription_uuid(SUB), session_uuid("cs_test_1")],
+                                            key=str)
