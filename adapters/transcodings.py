@@ -20,7 +20,8 @@ from domain.model.facts import LineItem, SessionFacts
 from domain.model.failure_board import Case
 from domain.model.payment_facts import Card, Decline
 from domain.model.subscription import Plan
-from domain.model.subscription_facts import SubscriptionView
+from domain.model.subscription_facts import InvoiceFacts, SubscriptionFacts, SubscriptionView
+from domain.model.subscription_state import InvoiceFailure, Standing
 
 
 def _names(cls: type) -> tuple[str, ...]:
@@ -102,7 +103,38 @@ class PurchaseAsDict(_Fields):
     name = "purchase"
 
 
+class SubscriptionFactsAsDict(_Fields):
+    type = SubscriptionFacts
+    name = "subscription_facts"
+
+    def encode(self, obj: SubscriptionFacts) -> dict[str, Any]:
+        data = super().encode(obj)
+        data["metadata"] = [list(pair) for pair in obj.metadata]
+        return data
+
+    def decode(self, data: dict[str, Any]) -> SubscriptionFacts:
+        metadata = tuple((str(k), str(v)) for k, v in data.get("metadata") or ())
+        return SubscriptionFacts(**{**data, "metadata": metadata})
+
+
+class InvoiceFactsAsDict(_Fields):
+    type = InvoiceFacts
+    name = "invoice_facts"
+
+
+class InvoiceFailureAsDict(_Fields):
+    type = InvoiceFailure
+    name = "invoice_failure"
+
+
+class StandingAsDict(_Fields):
+    type = Standing
+    name = "subscription_standing"
+
+
 TRANSCODINGS: tuple[Transcoding, ...] = (SessionFactsAsDict(), LineItemAsDict(),
                                          FailureSummaryAsDict(), CaseAsDict(), CardAsDict(),
                                          DeclineAsDict(), PlanAsDict(), DunningAsDict(),
-                                         SubscriptionViewAsDict(), PurchaseAsDict())
+                                         SubscriptionViewAsDict(), PurchaseAsDict(),
+                                         SubscriptionFactsAsDict(), InvoiceFactsAsDict(),
+                                         InvoiceFailureAsDict(), StandingAsDict())

@@ -17,7 +17,7 @@ SUBSCRIPTION: dict[str, Any] = {
     "properties": {
         "id": {"type": "string"}, "kind": {"enum": ["stripe", "merchant"]},
         "customer": {"type": "string"},
-        "status": {"enum": ["active", "past_due", "unpaid", "canceled", "incomplete"]},
+        "status": {"enum": ["active", "past_due", "unpaid", "canceled"]},
         "current_period_start": _TIME, "current_period_end": _TIME,
         "cancel_at_period_end": {"type": "boolean"},
         "price": {"type": ["string", "null"]}, "plan": {"type": ["string", "null"]},

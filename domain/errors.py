@@ -15,6 +15,15 @@ class SessionNotFound(LedgerError):
         self.session_id = session_id
 
 
+class SubscriptionNotFound(LedgerError):
+    """No subscription with this id (Stripe's or the service's own) has been recorded (or
+    not by that version)."""
+
+    def __init__(self, subscription_id: str, detail: str = "") -> None:
+        super().__init__(f"subscription {subscription_id} not found{detail}")
+        self.subscription_id = subscription_id
+
+
 class CustomerNotFound(LedgerError):
     """The service has never seen this customer (no session, no saved card)."""
 
@@ -34,10 +43,3 @@ class ChargeNotFound(LedgerError):
 class IdempotencyConflict(LedgerError):
     """The idempotency key was used before for a different charge."""
 
-
-class SubscriptionNotFound(LedgerError):
-    """No subscription with this id was ever recorded (or not at that version)."""
-
-    def __init__(self, subscription_id: str) -> None:
-        super().__init__(f"subscription {subscription_id} not found")
-        self.subscription_id = subscription_id

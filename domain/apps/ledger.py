@@ -1,6 +1,8 @@
 """The Ledger application: Checkout Session aggregates, the one history of each session.
 
-It follows the Inbox (Stripe's events, applied through the routing table it is given)
+It also records what Stripe's events say about other Stripe objects (a saved card, a
+subscription and its invoices), each on its own aggregate. It follows the Inbox
+(Stripe's events, applied through the routing table it is given)
 and the fulfillment and notice applications (what they did about a session, recorded on
 the session as it happens). It is the only writer of sessions. An event it cannot apply
 is parked (:class:`~domain.model.parked_event.ParkedEvent`), and the next one goes on.
@@ -22,7 +24,7 @@ from domain.apps.processing import (
     Unreadable,
     retrying,
 )
-from domain.errors import SessionNotFound
+from domain.errors import SessionNotFound, SubscriptionNotFound
 from domain.model.checkout_session import CheckoutSession, session_uuid
 from domain.model.customer_notice import PAYMENT_FAILED, CustomerNotice
 from domain.model.facts import CheckoutSnapshot, StripeEvent
@@ -30,6 +32,7 @@ from domain.model.fulfillment import Fulfillment
 from domain.model.parked_event import ParkedEvent, parked_uuid
 from domain.model.received_event import ReceivedEvent
 from domain.model.routing import Routes
+from domain.model.stripe_subscription import StripeSubscription, subscription_uuid
 
 
 class Ledger(BatchProcessor):
@@ -63,6 +66,8 @@ class Ledger(BatchProcessor):
         if route is None:
             return None  # kept in the raw log; nothing here applies it
         facts = route.translate(event)
+        if facts is None:
+            return None  # not the aggregate's (e.g. an invoice of no subscription)
         aggregate_id = route.aggregate.id_for(facts)
         aggregate: Any = (self.current(aggregate_id, processing)
                           or route.aggregate.blank(aggregate_id))
@@ -95,14 +100,21 @@ class Ledger(BatchProcessor):
         return found if isinstance(found, CheckoutSession) else CheckoutSession.open(session_id)
 
     def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
-        """Read every session the batch touches in one query (when the store can)."""
+        """Read every aggregate the batch touches in one query (when the store can): the
+        sessions of fulfillments and notices, and for Stripe's events the aggregate their
+        object's id names (a session, a subscription; not an invoice's subscription,
+        which only its body names)."""
         ids: set[UUID] = set()
         for event in upstream_events:
             session_id = getattr(event, "session_id", None) or getattr(event, "about", None)
             if session_id is not None:
                 ids.add(session_uuid(session_id))
             elif isinstance(event, ReceivedEvent.Received) and event.object_id:
-                ids.add(session_uuid(event.object_id))  # a session's, if it is a session
+                route = self.routes.get(event.type)
+                named = route.object_uuid(event.object_id) \
+                    if route is not None and route.object_uuid is not None else None
+                if named is not None:
+                    ids.add(named)
         found = self.load_many(sorted(ids, key=str)) if ids else None
         if found is not None:
             processing.prefetched = found
@@ -181,6 +193,26 @@ class Ledger(BatchProcessor):
         events = list(self.events.get(session_uuid(session_id)))
         if not events:
             raise SessionNotFound(session_id)
+        return events  # type: ignore[return-value]
+
+    def subscription(self, subscription_id: str, *, version: int | None = None
+                     ) -> StripeSubscription:
+        """A Stripe subscription now, or as it stood after its ``version``-th event."""
+        try:
+            found: Any = self.repository.get(subscription_uuid(subscription_id), version=version)
+        except AggregateNotFoundError:
+            raise SubscriptionNotFound(subscription_id) from None
+        if not isinstance(found, StripeSubscription) or found.version == 0 \
+                or (version is not None and found.version < version):
+            raise SubscriptionNotFound(subscription_id,
+                                       f" at version {version}" if version else "")
+        return found
+
+    def subscription_history(self, subscription_id: str) -> list[StripeSubscription.Event]:
+        """Every event of a Stripe subscription, oldest first."""
+        events = list(self.events.get(subscription_uuid(subscription_id)))
+        if not events:
+            raise SubscriptionNotFound(subscription_id)
         return events  # type: ignore[return-value]
 
     def parked(self, stripe_event_id: str) -> ParkedEvent | None:

@@ -20,7 +20,9 @@ from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.failure_board import BOARD_ID, Case, FailureBoard
 from domain.model.parked_event import ParkedEvent
+from domain.model.stripe_subscription import StripeSubscription
 from domain.model.subscription import Subscription
+from domain.model.subscription_facts import ACTIVE, CANCELED, PAST_DUE, UNPAID
 
 ASYNC_PAYMENT_FAILED = "async_payment_failed"
 FULFILLMENT_FAILED = "fulfillment_failed"
@@ -41,7 +43,8 @@ class Support(BatchProcessor):
                  CheckoutSession.Fulfilled, CheckoutSession.AsyncPaymentSucceeded,
                  CheckoutSession.Expired, ParkedEvent.Event, Charge.Event,
                  Subscription.AttemptFailed, Subscription.RetriesExhausted,
-                 Subscription.PeriodPaid, Subscription.Canceled)
+                 Subscription.PeriodPaid, Subscription.Canceled,
+                 StripeSubscription.Event)
     is_snapshotting_enabled = True
 
     def failures(self) -> list[Case]:
@@ -59,7 +62,9 @@ class Support(BatchProcessor):
         elif isinstance(upstream_event, Charge.Event):
             _follow_charge(board, upstream_event)
         elif isinstance(upstream_event, Subscription.Event):
-            _follow_subscription(board, upstream_event)
+            _follow_renewals(board, upstream_event)
+        elif isinstance(upstream_event, StripeSubscription.Event):
+            _follow_stripe_subscription(board, upstream_event)
         processing.collect_events(board)  # also keeps it for the rest of the batch
 
     def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
@@ -132,7 +137,7 @@ def _follow_charge(board: FailureBoard, event: Charge.Event) -> None:
         board.resolve(CHARGE_FAILED, event.charge_id, f"paid through {event.session_id}")
 
 
-def _follow_subscription(board: FailureBoard, event: Subscription.Event) -> None:
+def _follow_renewals(board: FailureBoard, event: Subscription.Event) -> None:
     sub_id = event.subscription_id
     if isinstance(event, Subscription.AttemptFailed) and event.period > 0:
         summary = event.summary
@@ -152,3 +157,31 @@ def _follow_subscription(board: FailureBoard, event: Subscription.Event) -> None
         board.resolve(RENEWAL_FAILED, sub_id, f"paid ({event.via})")
     elif isinstance(event, Subscription.Canceled):
         board.resolve(RENEWAL_FAILED, sub_id, "canceled")
+
+
+def _follow_stripe_subscription(board: FailureBoard, event: StripeSubscription.Event) -> None:
+    """A renewal whose payment failed is a case until the subscription is paid up or ends.
+
+    It follows how the subscription stood after each event (``event.standing``, which the
+    ledger derived from every event so far), so an old failure delivered after the payment
+    that settled it opens nothing. A payment waiting for the customer to authenticate it
+    is not a decline: it neither opens a case nor closes one.
+    """
+    subscription = event.subscription_id
+    standing = event.standing
+    failure = standing.failure
+    if standing.status in (PAST_DUE, UNPAID) and failure is not None:
+        if failure.action_required:
+            return
+        board.report(RENEWAL_FAILED, subscription, since=event.timestamp,
+                     attempts=failure.attempt_count,
+                     last_error=f"invoice {failure.invoice} payment failed "
+                                f"(attempt {failure.attempt_count})",
+                     customer=standing.customer, amount=failure.amount_due,
+                     currency=failure.currency)
+    elif standing.status == CANCELED:
+        board.resolve(RENEWAL_FAILED, subscription, "subscription canceled")
+    elif standing.status == ACTIVE:
+        board.resolve(RENEWAL_FAILED, subscription,
+                      f"invoice {event.facts.invoice} paid"
+                      if isinstance(event, StripeSubscription.InvoicePaid) else "active again")

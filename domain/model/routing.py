@@ -34,11 +34,18 @@ class StripeRecord(Protocol):
 @dataclass(frozen=True)
 class Route:
     """One handled Stripe event type: read its object with ``translate``, record it on
-    ``aggregate`` as its event ``event``."""
+    ``aggregate`` as its event ``event``.
+
+    ``translate`` answers None for an object that is not the aggregate's to record (an
+    invoice of no subscription, say): the event is acknowledged and applied to nothing.
+    ``object_uuid``, when given, names the aggregate from the event's ``data.object`` id
+    alone (None when that id does not name it), so the ledger can read it ahead.
+    """
 
     translate: Callable[[StripeEvent], Any]
     aggregate: type[StripeRecord]
     event: str
+    object_uuid: Callable[[str], UUID | None] | None = None
 
 
 Routes = Mapping[str, Route]

@@ -26,6 +26,7 @@ from domain.model.subscription_facts import (
     INCOMPLETE,
     MERCHANT,
     PAST_DUE,
+    UNPAID,
     SubscriptionView,
 )
 
@@ -293,7 +294,8 @@ class Subscription(Record):
         plan = self.plan
         assert plan is not None
         return SubscriptionView(
-            id=self.subscription_id, kind=MERCHANT, customer=self.customer, status=self.status,
+            id=self.subscription_id, kind=MERCHANT, customer=self.customer,
+            status=UNPAID if self.status == INCOMPLETE else self.status,  # the contract's four
             current_period_start=self.period_start(), current_period_end=self.period_end(),
             cancel_at_period_end=self.cancel_at_period_end,
             plan=plan.description or f"{plan.amount} {plan.currency} every "
