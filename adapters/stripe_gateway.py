@@ -12,6 +12,7 @@ from adapters.stripe_cards import CardCalls
 from adapters.stripe_charges import ChargeCalls
 from adapters.stripe_errors import translated_errors as _translated_errors
 from adapters.stripe_objects import UnreadableObject, session_facts
+from adapters.stripe_subscriptions import SubscriptionCalls
 from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable
 
 # Stripe answers in well under a second; a call that hangs must not hold a customer's
@@ -44,7 +45,7 @@ class CatalogPrice:
         return self.interval is not None
 
 
-class StripeGateway(CardCalls, ChargeCalls):
+class StripeGateway(CardCalls, ChargeCalls, SubscriptionCalls):
     """Implements the domain's ``StripeGateway``, ``CardGateway`` and ``ChargeGateway``
     ports (and what the storefront needs); saved cards and charges live in the mixins."""
 

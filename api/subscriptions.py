@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from api.system import Services
 from api.views import iso
 from domain.errors import CustomerNotFound, SubscriptionNotFound
 from domain.model.service_clock import ClockMovedBack
-from domain.model.subscription_facts import SubscriptionView
+from domain.model.subscription_facts import CANCELED, MERCHANT, SubscriptionView
 
 MAX_ADVANCE = timedelta(days=5 * 366)
 
@@ -57,9 +58,19 @@ async def cancel_subscription(request: Request) -> Response:
     services = _services(request)
 
     def cancel() -> SubscriptionView:
-        _owned(services, customer_id, subscription_id)
-        return services.subscriptions.cancel(subscription_id, at_period_end, actor(request),
-                                             reason).view()
+        view = _owned(services, customer_id, subscription_id)
+        if view.kind == MERCHANT:
+            return services.subscriptions.cancel(subscription_id, at_period_end, staff,
+                                                 reason).view()
+        # Stripe's: asked of Stripe; its events bring the change to the ledger.
+        action = "cancel_at_period_end" if at_period_end else "cancel"
+        status, at_end = services.stripe.cancel_subscription(
+            subscription_id, at_period_end, f"checkout-ledger:{subscription_id}:{action}")
+        services.ledger.record_subscription_request(subscription_id, action, staff, reason)
+        shown = {"canceled": CANCELED}.get(status, view.status)
+        return replace(view, status=shown, cancel_at_period_end=at_end)
+
+    staff = actor(request)
 
     return JSONResponse(subscription_view(await run_in_threadpool(cancel)))
 
@@ -83,7 +94,7 @@ async def get_entitlements(request: Request) -> Response:
 
 
 async def get_subscription(request: Request) -> Response:
-    """``GET /subscriptions/{id}[?version=N]``: one merchant-managed subscription and its
+    """``GET /subscriptions/{id}[?version=N]``: one subscription (either kind) and its
     history."""
     subscription_id = parse_subscription_id(request.path_params["subscription_id"])
     raw = query(request, "version")
@@ -93,6 +104,10 @@ async def get_subscription(request: Request) -> Response:
     services = _services(request)
 
     def read() -> dict[str, Any]:
+        if subscription_id.startswith("sub_"):  # Stripe's, kept by the ledger
+            stripe_sub = services.ledger.subscription(subscription_id, version=version)
+            history: list[Any] = services.ledger.subscription_history(subscription_id)
+            return subscription_with_history(stripe_sub.view(), history[:stripe_sub.version])
         sub = services.subscriptions.subscription(subscription_id, version)
         history = services.subscriptions.history(subscription_id)[:sub.version]
         return subscription_with_history(sub.view(), history)
@@ -158,10 +173,11 @@ def _subscriptions_of(services: Services, customer_id: str) -> list[Subscription
     return [services.view_of(view.id) or view for view in access.subscriptions.values()]
 
 
-def _owned(services: Services, customer_id: str, subscription_id: str) -> None:
+def _owned(services: Services, customer_id: str, subscription_id: str) -> SubscriptionView:
     view = services.view_of(subscription_id)
     if view is None or view.customer != customer_id:
         raise SubscriptionNotFound(subscription_id)
+    return view
 
 
 routes: list[BaseRoute] = [

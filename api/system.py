@@ -101,7 +101,7 @@ class Services:
 
     def view_of(self, subscription_id: str) -> SubscriptionView | None:
         """A subscription of either kind as its owner shows it now."""
-        return _view(self.subscriptions, subscription_id)
+        return _view(self.ledger, self.subscriptions, subscription_id)
 
     @property
     def ledger_follower(self) -> Follower:
@@ -183,7 +183,8 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     notices = CustomerNotices(env=env(CustomerNotices.name), notifier=notifier)
     support = Support(env=env(Support.name))
     cards = Cards(env=env(Cards.name), stripe=stripe)
-    customers = Customers(env=env(Customers.name), views=lambda sub: _view(subscriptions, sub))
+    customers = Customers(env=env(Customers.name),
+                          views=lambda sub: _view(ledger, subscriptions, sub))
     charges = Charges(env=env(Charges.name), stripe=stripe, customers=customers,
                       public_url=settings.public_url, grace=seams.charge_grace)
     subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges, stripe=stripe,
@@ -222,9 +223,13 @@ def _real_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _view(subscriptions: Subscriptions, subscription_id: str) -> SubscriptionView | None:
-    """A subscription of either kind as its owner shows it now (None: not recorded)."""
+def _view(ledger: Ledger, subscriptions: Subscriptions, subscription_id: str
+          ) -> SubscriptionView | None:
+    """A subscription of either kind as its owner shows it now (None: not recorded):
+    Stripe's (``sub_...``) from the ledger, the service's own from Subscriptions."""
     try:
+        if subscription_id.startswith("sub_"):
+            return ledger.subscription(subscription_id).view()
         return subscriptions.subscription(subscription_id).view()
     except SubscriptionNotFound:
         return None

@@ -116,3 +116,12 @@ class ChargeGateway(Protocol):
         """Expire the session unless the customer paid it: True if it can no longer be paid
         (expired now or before), False if the customer completed it."""
         ...
+
+
+class SubscriptionGateway(Protocol):
+    """What staff actions on Stripe-managed subscriptions need from Stripe."""
+
+    def cancel_subscription(self, subscription_id: str, at_period_end: bool,
+                            idempotency_key: str) -> tuple[str, bool]:
+        """Cancel now or at the period's end; Stripe's status and ``cancel_at_period_end``."""
+        ...

@@ -24,6 +24,7 @@ from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.customer import Customer, customer_uuid
 from domain.model.stripe_payment_method import StripePaymentMethod
+from domain.model.stripe_subscription import StripeSubscription
 from domain.model.subscription import Subscription
 from domain.model.subscription_facts import SubscriptionView
 
@@ -35,7 +36,8 @@ class Customers(BatchProcessor):
 
     name = "Customers"
     interests = (CheckoutSession.Completed, CheckoutSession.Fulfilled, CardSetup.Saved,
-                 StripePaymentMethod.Detached, Charge.Requested, Subscription.Event)
+                 StripePaymentMethod.Detached, Charge.Requested, Subscription.Event,
+                 StripeSubscription.Event)
 
     def __init__(self, env: dict[str, str] | None = None, *,
                  views: Views = lambda subscription_id: None) -> None:
@@ -84,7 +86,7 @@ class Customers(BatchProcessor):
                 processing.collect_events(customer)
         elif isinstance(upstream_event, CheckoutSession.Fulfilled):
             self._purchased(upstream_event, processing)
-        elif isinstance(upstream_event, Subscription.Event):
+        elif isinstance(upstream_event, Subscription.Event | StripeSubscription.Event):
             self.subscription_changed(upstream_event.subscription_id, processing)
 
     def subscription_changed(self, subscription_id: str, processing: ProcessingEvent) -> None:

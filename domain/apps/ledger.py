@@ -161,6 +161,17 @@ class Ledger(BatchProcessor):
 
         return retrying(change)
 
+    def record_subscription_request(self, subscription_id: str, action: str, actor: str,
+                                    reason: str | None) -> StripeSubscription:
+        """Write a staff member's request about a Stripe subscription into its history."""
+        def change() -> StripeSubscription:
+            sub = self.subscription(subscription_id)
+            sub.record_staff_request(action, actor, reason)
+            self.save(sub)
+            return sub
+
+        return retrying(change)
+
     # Queries ------------------------------------------------------------------------
 
     def session(self, session_id: str, *, version: int | None = None,

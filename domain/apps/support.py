@@ -44,7 +44,7 @@ class Support(BatchProcessor):
                  CheckoutSession.Expired, ParkedEvent.Event, Charge.Event,
                  Subscription.AttemptFailed, Subscription.RetriesExhausted,
                  Subscription.PeriodPaid, Subscription.Canceled,
-                 StripeSubscription.Event)
+                 StripeSubscription.Reported)
     is_snapshotting_enabled = True
 
     def failures(self) -> list[Case]:
@@ -63,7 +63,7 @@ class Support(BatchProcessor):
             _follow_charge(board, upstream_event)
         elif isinstance(upstream_event, Subscription.Event):
             _follow_renewals(board, upstream_event)
-        elif isinstance(upstream_event, StripeSubscription.Event):
+        elif isinstance(upstream_event, StripeSubscription.Reported):
             _follow_stripe_subscription(board, upstream_event)
         processing.collect_events(board)  # also keeps it for the rest of the batch
 
@@ -139,7 +139,7 @@ def _follow_charge(board: FailureBoard, event: Charge.Event) -> None:
 
 def _follow_renewals(board: FailureBoard, event: Subscription.Event) -> None:
     sub_id = event.subscription_id
-    if isinstance(event, Subscription.AttemptFailed) and event.period > 0:
+    if isinstance(event, Subscription.AttemptFailed):
         summary = event.summary
         retry = event.next_retry_at
         board.report(RENEWAL_FAILED, sub_id, since=event.failed_at, attempts=event.attempt + 1,
@@ -159,7 +159,7 @@ def _follow_renewals(board: FailureBoard, event: Subscription.Event) -> None:
         board.resolve(RENEWAL_FAILED, sub_id, "canceled")
 
 
-def _follow_stripe_subscription(board: FailureBoard, event: StripeSubscription.Event) -> None:
+def _follow_stripe_subscription(board: FailureBoard, event: StripeSubscription.Reported) -> None:
     """A renewal whose payment failed is a case until the subscription is paid up or ends.
 
     It follows how the subscription stood after each event (``event.standing``, which the

@@ -46,7 +46,14 @@ class StripeSubscription(Record, created_event_name="Begun"):
     """
 
     class Event(Record.Event):
-        """Base of every event of a Stripe subscription (each records one Stripe event)."""
+        """Base of every event of a Stripe subscription."""
+
+        @property
+        def subscription_id(self) -> str:
+            raise NotImplementedError
+
+    class Reported(Event):
+        """Base of the events that record one Stripe event each."""
 
         stripe_event_id: str
         stripe_created: datetime
@@ -57,7 +64,7 @@ class StripeSubscription(Record, created_event_name="Begun"):
         def subscription_id(self) -> str:
             return self.facts.subscription or ""
 
-    class SubscriptionEvent(Event):
+    class SubscriptionEvent(Reported):
         """Stripe said something about the subscription itself."""
 
         facts: SubscriptionFacts
@@ -75,7 +82,7 @@ class StripeSubscription(Record, created_event_name="Begun"):
     class Deleted(SubscriptionEvent):
         """``customer.subscription.deleted``: it ended; final."""
 
-    class InvoiceEvent(Event):
+    class InvoiceEvent(Reported):
         """Stripe said something about one of the subscription's invoices."""
 
         facts: InvoiceFacts
@@ -92,6 +99,22 @@ class StripeSubscription(Record, created_event_name="Begun"):
 
     class InvoiceActionRequired(InvoiceEvent):
         """``invoice.payment_action_required``: the customer must authenticate the payment."""
+
+    class StaffAsked(Event):
+        """A staff member asked Stripe to change the subscription (the change itself comes
+        back as Stripe's events)."""
+
+        subscription: str
+        action: str  # cancel | cancel_at_period_end
+        actor: str
+        reason: str | None
+
+        @property
+        def subscription_id(self) -> str:
+            return self.subscription
+
+        def apply(self, record: StripeSubscription) -> None:
+            pass
 
     def start(self) -> None:
         self.applied: dict[str, AppliedFact] = {}
@@ -123,13 +146,18 @@ class StripeSubscription(Record, created_event_name="Begun"):
         event_class = getattr(type(self), name)
         expected = SubscriptionFacts if issubclass(event_class, self.SubscriptionEvent) \
             else InvoiceFacts
-        if not issubclass(event_class, self.Event) or not isinstance(facts, expected):
+        if not issubclass(event_class, self.Reported) or not isinstance(facts, expected):
             raise TypeError(f"{name} does not record {type(facts).__name__}")
         after = fold([*self.applied.values(),
                       AppliedFact(name, event.id, event.created, facts)])
         self.trigger_event(event_class, stripe_event_id=event.id, stripe_created=event.created,
                            facts=facts, standing=after.standing)
         return True
+
+    def record_staff_request(self, action: str, actor: str, reason: str | None) -> None:
+        assert not self.is_new
+        self.trigger_event(self.StaffAsked, subscription=self.subscription_id, action=action,
+                           actor=actor, reason=reason)
 
     # Derived state -------------------------------------------------------------
 

@@ -181,7 +181,7 @@ class Watcher(BatchProcessor):
     """Another application following the ledger's subscriptions (as entitlements will)."""
 
     name = "Watcher"
-    interests = (StripeSubscription.Event,)
+    interests = (StripeSubscription.Reported,)
 
     def __init__(self) -> None:
         super().__init__(Store.from_url("memory://").env_for(self.name))
