@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from tests.support.emulator import emulator, stripe_emulator  # noqa: F401  (fixtures)
-from tests.support.fixtures import postgres_url  # noqa: F401  (a fixture)
+from tests.support.fixtures import own_database_url, postgres_url  # noqa: F401  (fixtures)
 from tests.support.webhooks import SECRET
 
 OLD_SECRET = "whsec_test_rotated_out_secret"

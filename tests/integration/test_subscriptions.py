@@ -22,6 +22,12 @@ DAY = 86_400
 
 
 @pytest.fixture
+def database_url(own_database_url: str) -> str:
+    """A store of the test's own: the test clock and the schedule are one per store."""
+    return own_database_url
+
+
+@pytest.fixture
 def service(make_service: Callable[..., TestClient]) -> TestClient:
     return make_service(TEST_CLOCK="1")
 
