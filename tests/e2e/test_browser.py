@@ -283,3 +283,35 @@ def test_a_card_saved_in_setup_mode_then_declined_off_session_is_paid_through_it
         f"{service.url}/charges/{charged['id']}", headers=_staff(service),
         trust_env=False).json()["recovered_by"])
     assert recovered == page.url.split("session_id=", 1)[1]
+
+
+def test_a_subscription_bought_on_the_storefront_is_listed_for_its_customer_and_entitles(
+    service: LocalService, page: Page, tmp_path: Path
+) -> None:
+    choose(page, service, "Pro plan")
+    expect(page.locator("#line-items")).to_contain_text("Pro plan")
+    page.fill("#card-number", "4242 4242 4242 4242")
+    page.click("#pay-button")
+    page.wait_for_url(re.compile(r"/success\?session_id=cs_"))
+    page.screenshot(path=str(tmp_path / "subscribed.png"), full_page=True)
+    session_id = page.url.split("session_id=", 1)[1]
+
+    def session_with_customer() -> dict[str, Any] | None:
+        found = httpx.get(f"{service.url}/sessions/{session_id}", headers=_staff(service),
+                          trust_env=False)
+        body = found.json() if found.status_code == 200 else {}
+        return body if body.get("customer") and body.get("subscription") else None
+
+    session = _until(session_with_customer)
+
+    def listed() -> list[dict[str, Any]] | None:
+        found = httpx.get(f"{service.url}/customers/{session['customer']}/subscriptions",
+                          headers=_staff(service), trust_env=False)
+        return found.json()["subscriptions"] if found.status_code == 200 else None
+
+    [subscription] = _until(listed)
+    assert (subscription["id"], subscription["kind"], subscription["status"]) == (
+        session["subscription"], "stripe", "active")
+    entitlements = httpx.get(f"{service.url}/customers/{session['customer']}/entitlements",
+                             headers=_staff(service), trust_env=False).json()["entitlements"]
+    assert [e["source"] for e in entitlements] == [session["subscription"]]
