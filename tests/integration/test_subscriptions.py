@@ -67,6 +67,23 @@ def decline_next(shop: Shop, count: int = 1) -> None:
                                  "message": "Your card has insufficient funds."}})
 
 
+def declined_renewal(service: TestClient, shop: Shop, declines: int = 1
+                     ) -> tuple[str, dict[str, Any], datetime]:
+    """A customer whose monthly subscription's first renewal (and ``declines - 1`` retries)
+    will be declined, the clock at that renewal: (customer, the subscription, its end)."""
+    customer = save_card(service, shop)
+    started = subscribe(service, customer)
+    end = when(started["current_period_end"])
+    decline_next(shop, count=declines)
+    advance(service, to=end.isoformat())
+    return customer, started, end
+
+
+def recovery_link(service: TestClient, sub_id: str) -> str:
+    """The id of the recovery Checkout Session the subscription offers."""
+    return str(subscription(service, sub_id)["recovery_url"]).split("/")[-1]
+
+
 def when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -137,12 +154,7 @@ def test_concurrent_advances_to_one_instant_renew_each_period_once(
 def test_a_declined_renewal_is_past_due_dunned_and_recovered_by_the_recovery_session(
     service: TestClient, shop: Shop
 ) -> None:
-    customer = save_card(service, shop)
-    started = subscribe(service, customer)
-    end = when(started["current_period_end"])
-
-    decline_next(shop)
-    advance(service, to=end.isoformat())
+    customer, started, end = declined_renewal(service, shop)
 
     failed = subscription(service, started["id"])
     assert failed["status"] == "past_due"
@@ -153,8 +165,7 @@ def test_a_declined_renewal_is_past_due_dunned_and_recovered_by_the_recovery_ses
              service.get("/support/failures", headers=STAFF).json()["failures"]]
     assert ("renewal_failed", started["id"]) in kinds
 
-    session_id = next(e for e in subscription(service, started["id"])["history"]
-                      if e["type"] == "AttemptFailed")["data"]["recovery_url"].split("/")[-1]
+    session_id = recovery_link(service, started["id"])
     shop.pay(session_id, card="4242424242424242")
     shop.deliver(service, session_id, "checkout.session.completed")
     settle(service, fulfil=True)
@@ -173,12 +184,8 @@ def test_a_declined_renewal_is_past_due_dunned_and_recovered_by_the_recovery_ses
 def test_a_successful_retry_closes_the_recovery_link_so_the_period_is_paid_once(
     service: TestClient, shop: Shop
 ) -> None:
-    customer = save_card(service, shop)
-    started = subscribe(service, customer)
-    end = when(started["current_period_end"])
-    decline_next(shop)
-    advance(service, to=end.isoformat())
-    link = subscription(service, started["id"])["recovery_url"].split("/")[-1]
+    customer, started, _ = declined_renewal(service, shop)
+    link = recovery_link(service, started["id"])
 
     advance(service, seconds=DAY)
 
@@ -190,12 +197,8 @@ def test_a_successful_retry_closes_the_recovery_link_so_the_period_is_paid_once(
 def test_a_retry_is_not_made_when_the_customer_already_paid_the_recovery_link(
     service: TestClient, shop: Shop
 ) -> None:
-    customer = save_card(service, shop)
-    started = subscribe(service, customer)
-    end = when(started["current_period_end"])
-    decline_next(shop)
-    advance(service, to=end.isoformat())
-    link = subscription(service, started["id"])["recovery_url"].split("/")[-1]
+    customer, started, _ = declined_renewal(service, shop)
+    link = recovery_link(service, started["id"])
     shop.pay(link)  # paid at Stripe; its webhook not delivered yet
 
     advance(service, seconds=DAY)
@@ -214,12 +217,7 @@ def test_a_retry_is_not_made_when_the_customer_already_paid_the_recovery_link(
 def test_retries_follow_the_schedule_then_the_subscription_is_unpaid_and_not_entitled(
     service: TestClient, shop: Shop
 ) -> None:
-    customer = save_card(service, shop)
-    started = subscribe(service, customer)
-    end = when(started["current_period_end"])
-
-    decline_next(shop, count=4)
-    advance(service, to=end.isoformat())
+    customer, started, end = declined_renewal(service, shop, declines=4)
     retries = []
     for day in (1, 3, 5):
         before = subscription(service, started["id"])
