@@ -4,19 +4,15 @@ A declined renewal is retried on a schedule counted from the failure (by default
 and 5 days after it); when the last retry fails the subscription becomes ``unpaid`` (or
 ``canceled``). A first period that is not paid is never dunned: the subscription stays
 ``incomplete`` and ends after 23 hours, as Stripe's incomplete subscriptions do.
-:func:`next_step` is the one place that decides what is due, and when.
+The subscription's ``next_step`` decides, from these rules, what is due and when.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from domain.model.subscription_facts import CANCELED, INCOMPLETE, UNPAID
-
-if TYPE_CHECKING:
-    from domain.model.subscription import Subscription
+from domain.model.subscription_facts import CANCELED, UNPAID
 
 DAY = 86_400
 DEFAULT_SCHEDULE = (1 * DAY, 3 * DAY, 5 * DAY)
@@ -50,23 +46,6 @@ class Dunning:
         if failed_attempts > len(self.schedule):
             return None
         return first_failure + timedelta(seconds=self.schedule[failed_attempts - 1])
-
-    def next_step(self, sub: Subscription) -> Step | None:
-        if sub.status in FINAL_STATUSES:
-            return None
-        if sub.pending_charge is not None:  # asked, answer not recorded: ask again (same key)
-            return Step(CHARGE, sub.pending_due_at or sub.period_start(), sub.period,
-                        sub.attempts - 1)
-        if sub.paid:
-            return Step(END if sub.cancel_at_period_end else RENEW, sub.period_end(),
-                        sub.period, 0)
-        if sub.attempts == 0:
-            return Step(CHARGE, sub.period_start(), sub.period, 0)
-        if sub.status == INCOMPLETE:
-            return Step(EXPIRE, sub.period_start() + INCOMPLETE_EXPIRES, sub.period, 0)
-        if sub.next_retry_at is not None:
-            return Step(CHARGE, sub.next_retry_at, sub.period, sub.attempts)
-        return None
 
 
 @dataclass(frozen=True)

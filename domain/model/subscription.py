@@ -19,7 +19,16 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from domain.model.base import Record
 from domain.model.billing_period import Interval
 from domain.model.checkout_session import FailureSummary
-from domain.model.dunning import Dunning, Step
+from domain.model.dunning import (
+    CHARGE,
+    END,
+    EXPIRE,
+    FINAL_STATUSES,
+    INCOMPLETE_EXPIRES,
+    RENEW,
+    Dunning,
+    Step,
+)
 from domain.model.subscription_facts import (
     ACTIVE,
     CANCELED,
@@ -280,8 +289,23 @@ class Subscription(Record):
         return self.paid_through >= self.period
 
     def next_step(self) -> Step | None:
-        """What is due next, and when (None: nothing, ever, unless someone acts)."""
-        return self.dunning.next_step(self)
+        """What is due next, and when (None: nothing, ever, unless someone acts): the one
+        place that decides."""
+        if self.status in FINAL_STATUSES:
+            return None
+        if self.pending_charge is not None:  # asked, answer not recorded: ask again (same key)
+            return Step(CHARGE, self.pending_due_at or self.period_start(), self.period,
+                        self.attempts - 1)
+        if self.paid:
+            return Step(END if self.cancel_at_period_end else RENEW, self.period_end(),
+                        self.period, 0)
+        if self.attempts == 0:
+            return Step(CHARGE, self.period_start(), self.period, 0)
+        if self.status == INCOMPLETE:
+            return Step(EXPIRE, self.period_start() + INCOMPLETE_EXPIRES, self.period, 0)
+        if self.next_retry_at is not None:
+            return Step(CHARGE, self.next_retry_at, self.period, self.attempts)
+        return None
 
     @property
     def summary(self) -> FailureSummary:
