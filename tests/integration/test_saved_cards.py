@@ -86,7 +86,9 @@ def test_the_customer_shows_its_sessions_cards_and_charges(
     assert [s["mode"] for s in view["sessions"]] == ["setup", "payment"]
     assert [c["last4"] for c in view["payment_methods"]] == ["4242"]
     assert [c["id"] for c in view["charges"]] == [charged["id"]]
-    assert view["subscriptions"] == [] and view["entitlements"] == []
+    assert view["subscriptions"] == []
+    assert [(e["source"], e["kind"], e["description"]) for e in view["entitlements"]] == [
+        (paid, "one_time", "Ledger T-shirt")]  # the purchase; the charge entitles to nothing
 
 
 def test_a_card_detached_at_stripe_is_shown_as_detached_and_never_charged(
