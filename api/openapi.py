@@ -160,6 +160,32 @@ PATHS: dict[str, dict[str, Any]] = {
     )},
 }
 
+_CHG_ID = {"name": "charge_id", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^chg_[a-f0-9]{24}$"}}
+_STAFF_OUTCOME = _json("what the action did", {
+    "outcome": {"enum": ["retried", "sent", "nothing_to_do"]}, "detail": {"type": "string"},
+    "actor": {"type": "string"}, "charge": {"type": "object", "properties": _CHARGE}})
+PATHS.update({
+    "/support/charges/{charge_id}/retry": {"post": _op(
+        "A new off-session attempt of a declined charge (nothing for one that succeeded, was "
+        "recovered or is in flight); recorded with the staff member's name",
+        {"200": _STAFF_OUTCOME, "400": _ERROR, "404": _ERROR, "413": _ERROR, "503": _ERROR},
+        staff=True, parameters=[_CHG_ID], body=_REASON)},
+    "/support/charges/{charge_id}/recovery-link": {"post": _op(
+        "A new recovery Checkout Session for a declined charge, emailed to the customer; "
+        "recorded with the staff member's name",
+        {"200": _STAFF_OUTCOME, "400": _ERROR, "404": _ERROR, "413": _ERROR, "503": _ERROR},
+        staff=True, parameters=[_CHG_ID], body=_REASON)},
+    "/support/reconcile": {"post": _op(
+        "Page through Stripe's /v1/events (every handled type) since the last reconciled "
+        "point and ingest the events never delivered, as webhooks are",
+        {"200": _json("the counts", {"seen": {"type": "integer"}, "new": {"type": "integer"},
+                                     "already_known": {"type": "integer"},
+                                     "since": {"type": ["string", "null"]},
+                                     "until": {"type": ["string", "null"]}}),
+         "400": _ERROR, "413": _ERROR, "503": _ERROR}, staff=True, body=_REASON)},
+})
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "checkout-ledger", "version": "0.1.0",

@@ -38,6 +38,7 @@ class Settings:
     mail_from: str = "checkout-ledger@localhost"
     emulator_url: str | None = None  # set by local mode
     create_tables: bool = True  # CREATE_TABLE=n: the tables exist (extra worker processes)
+    reconcile_every: float | None = None  # seconds between scheduled reconciliations
 
     @property
     def local_mode(self) -> bool:
@@ -58,6 +59,7 @@ class Settings:
             "SMTP_URL": self.smtp_url or "",
             "MAIL_FROM": self.mail_from,
             "CREATE_TABLE": "y" if self.create_tables else "n",
+            "RECONCILE_EVERY": f"{self.reconcile_every:g}s" if self.reconcile_every else "off",
         }
         if self.stripe_api_key:
             env["STRIPE_API_KEY"] = self.stripe_api_key
@@ -102,6 +104,9 @@ class Settings:
         if smtp_url is not None:
             value.parse("SMTP_URL", smtp_url, SmtpNotifier)
         create_tables = value.parse("CREATE_TABLE", "y", _yes_no)
+        # Off by default in local mode: the emulator lives and dies with the service.
+        reconcile_every = value.parse("RECONCILE_EVERY", "off" if api_key is None else "10m",
+                                      _duration)
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -109,7 +114,7 @@ class Settings:
             stripe_api_base=api_base, staff_tokens=tokens or {}, host=host, port=port or 4242,
             public_url=public_url, test_clock=bool(test_clock), fulfiller=fulfiller,
             smtp_url=smtp_url, mail_from=env.get("MAIL_FROM") or "checkout-ledger@localhost",
-            create_tables=bool(create_tables),
+            create_tables=bool(create_tables), reconcile_every=reconcile_every,
         )
 
 
@@ -154,6 +159,25 @@ def _yes_no(raw: str) -> bool:
     if raw.lower() not in ("y", "n", "yes", "no", "1", "0", "true", "false"):
         raise ValueError(f"must be y or n, got {raw!r}")
     return raw.lower() in ("y", "yes", "1", "true")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(raw: str) -> float | None:
+    """``10m``, ``30s``, ``1h``, a number of seconds, or ``off`` / ``0`` (None)."""
+    text = raw.strip().lower()
+    if text in ("off", "0", "no", "n"):
+        return None
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ValueError(f"must be a duration such as 10m, 30s or 1h, or off; got {raw!r}") \
+            from None
+    if not 1 <= seconds <= 30 * 86400:
+        raise ValueError(f"must be from 1s to 30d (or off), got {raw!r}")
+    return seconds
 
 
 def _flag(raw: str) -> bool:

@@ -21,14 +21,16 @@ from adapters.group_commit import GroupCommitter
 from adapters.lease import Lease, LeasedRunner
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
+from adapters.periodic import Periodic
 from adapters.runner import Follower, Runner
-from adapters.stripe_events import ROUTES
+from adapters.stripe_events import HANDLED, ROUTES
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
 from api.settings import Settings
 from domain.apps.cards import Cards
 from domain.apps.charges import GRACE, Charges
 from domain.apps.customers import Customers
+from domain.apps.directory import Directory
 from domain.apps.fulfill_checkout import RETRY_DELAYS
 from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.inbox import Inbox
@@ -36,6 +38,7 @@ from domain.apps.ledger import Ledger
 from domain.apps.notices import CustomerNotices
 from domain.apps.pipeline import PIPELINE
 from domain.apps.processing import BatchProcessor
+from domain.apps.reconciliation import Reconciler
 from domain.apps.support import Support
 from domain.model.facts import StripeEvent
 from domain.ports import Fulfiller, Notifier
@@ -76,6 +79,8 @@ class Services:
     cards: Cards
     customers: Customers
     charges: Charges
+    directory: Directory
+    reconciler: Reconciler
     stripe: StripeGateway
     followers: tuple[Follower, ...]
     runners: tuple[Runner, ...]
@@ -83,6 +88,7 @@ class Services:
     verifier: WebhookVerifier | None
     metrics: Metrics
     lease: Lease = field(init=False)
+    scheduled: list[Periodic] = field(init=False, default_factory=list)
     _stopping: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -108,6 +114,11 @@ class Services:
         """
         if follow:
             LeasedRunner(self.lease, self.runners, self._stopping).start()
+            every = self.settings.reconcile_every
+            if every:  # safe to repeat: several processes doing it only cost Stripe calls
+                self.scheduled.append(Periodic(
+                    "reconciliation", every,
+                    lambda: self.reconciler.reconcile("system:schedule")).start())
 
     def settle(self, rounds: int = 20) -> None:
         """Process everything recorded so far, in this thread (tests, CLI): every follower
@@ -119,10 +130,12 @@ class Services:
 
     def stop(self) -> None:
         self._stopping.set()
+        for task in self.scheduled:
+            task.stop()
         for runner in self.runners:
             runner.stop()
         self.lease.release()
-        for app in (self.charges, self.customers, self.cards, self.support, self.notices,
+        for app in (self.directory, self.charges, self.customers, self.cards, self.support, self.notices,
                     self.fulfillment, self.ledger, self.inbox):
             app.close()
 
@@ -176,8 +189,10 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     customers = Customers(env=env(Customers.name))
     charges = Charges(env=env(Charges.name), stripe=stripe, customers=customers,
                       public_url=settings.public_url, grace=seams.charge_grace)
+    directory = Directory(env=env(Directory.name))
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,
-                                                       support, cards, customers, charges)}
+                                                       support, cards, customers, charges,
+                                                       directory)}
     prompts = _Prompts()
     wakes: dict[str, threading.Event] = defaultdict(threading.Event)
     locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -196,7 +211,8 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
         inbox.record, on_commit=prompts.of(Inbox.name))
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
+    reconciler = Reconciler(inbox, stripe, types=tuple(HANDLED))
     return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
-                    charges, stripe,
+                    charges, directory, reconciler, stripe,
                     tuple(followers), runners, committer, verifier, metrics)
 

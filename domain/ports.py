@@ -5,10 +5,11 @@ Their real implementations live in ``adapters/``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts
+from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts, StripeEvent
 from domain.model.payment_facts import (
     Card,
     ChargeRequest,
@@ -110,4 +111,14 @@ class ChargeGateway(Protocol):
     def create_recovery_session(self, request: RecoveryRequest, success_url: str,
                                 cancel_url: str) -> tuple[str, str]:
         """A payment-mode Checkout Session for the customer: its id and URL."""
+        ...
+
+
+class EventLister(Protocol):
+    """Stripe's list of events (``GET /v1/events``), for reconciliation."""
+
+    def list_events(self, types: Sequence[str], created_after: datetime | None
+                    ) -> Iterator[StripeEvent]:
+        """Every event of these types created after the time, newest first, each checked
+        as a webhook is. Raises :class:`StripeUnavailable` while Stripe cannot be reached."""
         ...

@@ -5,6 +5,7 @@ support follow the Ledger; the Ledger follows fulfillment and notices back, to w
 they did into each session's one history. Cards saves the card of each setup session;
 Customers projects customers from the Ledger, Cards and Charges; Charges follows its own
 log (to finish what a request left open), the Ledger (a recovery paid) and the notices.
+The Directory files the keys support searches by (PaymentIntents, emails).
 Each follower records its own outcome with its position in its upstream log
 (eventsourcing's process applications).
 """
@@ -16,6 +17,7 @@ from eventsourcing.application import Application
 from domain.apps.cards import Cards
 from domain.apps.charges import Charges
 from domain.apps.customers import Customers
+from domain.apps.directory import Directory
 from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.inbox import Inbox
 from domain.apps.ledger import Ledger
@@ -40,7 +42,11 @@ PIPELINE: tuple[tuple[type[Application], type[BatchProcessor]], ...] = (
     (CustomerNotices, Charges),
     (Charges, CustomerNotices),
     (Charges, Support),
+    (Ledger, Directory),
+    (Cards, Directory),
+    (Charges, Directory),
 )
 
 APPLICATIONS: tuple[type[Application], ...] = (
-    Inbox, Ledger, FulfillmentProcess, CustomerNotices, Support, Cards, Customers, Charges)
+    Inbox, Ledger, FulfillmentProcess, CustomerNotices, Support, Cards, Customers, Charges,
+    Directory)

@@ -1,0 +1,84 @@
+"""Reconciliation: the Stripe events never delivered are ingested through the Inbox, as
+webhooks are, so the ones that were delivered are recognised; a later run starts from the
+reconciled point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from emulator.server import EmulatorServer
+from tests.conftest import STAFF, settle
+from tests.support.purchases import Shop, history_types
+
+pytest_plugins = ["tests.support.purchase_fixtures"]
+
+COMPLETED = "checkout.session.completed"
+
+
+@pytest.fixture
+def dropping(stripe_emulator: EmulatorServer) -> Iterator[None]:
+    """The emulator records events but delivers none (as a lost webhook)."""
+    control = httpx.Client(base_url=stripe_emulator.url, trust_env=False)
+    control.post("/_emulator/delivery", json={"drop": True}).raise_for_status()
+    try:
+        yield
+    finally:
+        control.post("/_emulator/delivery", json={"drop": False}).raise_for_status()
+        control.close()
+
+
+def test_reconciling_ingests_the_dropped_event_and_recognises_the_delivered_one(
+    service: TestClient, shop: Shop, dropping: None
+) -> None:
+    delivered, dropped = shop.session(), shop.session()
+    shop.pay(delivered)
+    shop.deliver(service, delivered, COMPLETED)
+    shop.pay(dropped)  # its webhook never comes
+
+    answer = service.post("/support/reconcile", headers=STAFF, json={"reason": "daily check"})
+    settle(service, fulfil=True)
+
+    assert answer.status_code == 200, answer.text
+    counts = answer.json()
+    assert set(counts) == {"seen", "new", "already_known", "since", "until"}
+    assert counts["new"] >= 1 and counts["already_known"] >= 1
+    assert counts["seen"] == counts["new"] + counts["already_known"]
+    assert history_types(service, dropped, STAFF)[:2] == ["Completed", "Fulfilled"]
+    assert history_types(service, delivered, STAFF).count("Completed") == 1
+
+
+def test_a_second_run_finds_nothing_new_and_looks_back_only_from_the_point(
+    service: TestClient, shop: Shop, dropping: None
+) -> None:
+    session_id = shop.session()
+    shop.pay(session_id)
+    first = service.post("/support/reconcile", headers=STAFF).json()
+
+    again = service.post("/support/reconcile", headers=STAFF).json()
+
+    assert first["new"] >= 1
+    assert again["new"] == 0
+    assert again["since"] is not None and again["seen"] <= first["seen"]
+    runs = service.app.state.services.reconciler.runs()  # type: ignore[attr-defined]
+    assert [(r.actor, r.new) for r in runs][-1] == ("alice", 0)
+
+
+def test_reconcile_needs_a_staff_token_and_a_well_formed_body(service: TestClient) -> None:
+    assert service.post("/support/reconcile").status_code == 401
+    assert service.post("/support/reconcile", headers=STAFF,
+                        json={"why": "x"}).status_code == 400
+
+
+def test_reconcile_answers_503_and_records_no_run_while_stripe_is_down(
+    service: TestClient, shop: Shop
+) -> None:
+    shop.fault("GET", "/v1/events", "503", count=3)
+
+    answer = service.post("/support/reconcile", headers=STAFF)
+
+    assert answer.status_code == 503
+    assert service.app.state.services.reconciler.runs() == []  # type: ignore[attr-defined]
