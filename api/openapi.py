@@ -185,6 +185,47 @@ PATHS.update({
                                      "until": {"type": ["string", "null"]}}),
          "400": _ERROR, "413": _ERROR, "503": _ERROR}, staff=True, body=_REASON)},
 })
+_HTML = {"description": "HTML page"}
+_TO_SIGN_IN = {"description": "not signed in: to /support/sign-in (nothing done)"}
+_FORM = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["csrf", "reason"], "properties": {
+        "csrf": {"type": "string"}, "id": {"type": "string"},
+        "reason": {"type": "string", "maxLength": 1000}}}}}}
+PATHS.update({  # the console: HTML, a signed session cookie, a CSRF token on every form
+    "/support": {"get": _op("The support console: open failures, counts, filters (HTML)", {
+        "200": _HTML, "303": _TO_SIGN_IN, "400": _HTML}, parameters=[
+        {"name": "kind", "in": "query", "schema": {"type": "string"}},
+        {"name": "customer", "in": "query", "schema": {"type": "string"}}])},
+    "/support/sign-in": {
+        "get": _op("The sign-in form (HTML)", {"200": _HTML, "303": {"description": "signed in"}}),
+        "post": _op("Sign in with a staff token: sets the console's session cookie", {
+            "303": {"description": "signed in"}, "400": _HTML, "401": _HTML, "403": _HTML},
+            body={"required": True, "content": {"application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "required": ["csrf", "token"]}}}})},
+    "/support/sign-out": {"post": _op("End the console session", {
+        "303": {"description": "to the sign-in form"}, "403": _HTML})},
+    "/support/search": {"get": _op(
+        "Find an object by cs_, cus_, pi_, sub_, evt_, chg_ id or email; to its page", {
+            "303": {"description": "to the object's page"}, "200": _HTML, "400": _HTML,
+            "404": _HTML}, parameters=[{"name": "q", "in": "query", "required": True,
+                                        "schema": {"type": "string", "maxLength": 254}}])},
+    "/support/view/{kind}/{object_id}": {"get": _op(
+        "An object's page: its state (now or ?version=N), timeline and actions (HTML)", {
+            "200": _HTML, "303": _TO_SIGN_IN, "400": _HTML, "404": _HTML}, parameters=[
+            {"name": "kind", "in": "path", "required": True, "schema": {
+                "enum": ["session", "customer", "charge", "event"]}},
+            {"name": "object_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}}])},
+    "/support/act/{kind}/{action}": {"post": _op(
+        "A staff action from a console form (session/fulfill, charge/retry, "
+        "charge/recovery_link, event/reprocess, service/reconcile), recorded with the "
+        "signed-in staff member's name; the answer is shown on the object's page", {
+            "303": {"description": "to the object's page, which says what happened"},
+            "400": _HTML, "403": _HTML, "404": _HTML, "503": _HTML}, parameters=[
+            {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}],
+        body=_FORM)},
+})
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

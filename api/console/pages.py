@@ -51,12 +51,29 @@ async def queue(request: Request, staff: str) -> Response:
     kinds = sorted(set(FAILURE_KINDS) | set(counts))
     if kind is not None and kind not in kinds:
         return problem(request, 400, f"kind must be one of {', '.join(kinds)}", staff=staff)
+    aliases = await run_in_threadpool(_aliases, services, customer) if customer else set()
     shown = [case_view(c) for c in cases if (kind is None or c.kind == kind) and (
-        customer is None or customer.lower() in (c.customer or "").lower())]
+        customer is None or _matches(c.customer, customer, aliases))]
     return render(request, "queue.html", {
         "cases": shown, "counts": [(k, counts.get(k, 0)) for k in kinds], "kind": kind,
         "customer": customer or "", "total": len(cases),
         "service_actions": list(SERVICE_ACTIONS.values())}, staff=staff)
+
+
+def _aliases(services: Services, customer: str) -> set[str]:
+    """The other names of a customer in the cases: a customer's email for its id, the
+    customer ids filed under an email."""
+    if customer.startswith("cus_"):
+        found = services.customers.customer(customer)
+        return {found.email.lower()} if found is not None and found.email else set()
+    if "@" in customer:
+        return {target for _, target in services.directory.lookup(directory_key(customer))}
+    return set()
+
+
+def _matches(case_customer: str | None, wanted: str, aliases: set[str]) -> bool:
+    shown = (case_customer or "").lower()
+    return wanted.lower() in shown or shown in {a.lower() for a in aliases}
 
 
 @signed_in
