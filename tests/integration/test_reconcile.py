@@ -4,7 +4,8 @@ reconciled point."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -82,3 +83,25 @@ def test_reconcile_answers_503_and_records_no_run_while_stripe_is_down(
 
     assert answer.status_code == 503
     assert service.app.state.services.reconciler.runs() == []  # type: ignore[attr-defined]
+
+
+def test_the_worker_reconciles_on_schedule(
+    make_service: Callable[..., TestClient], shop: Shop, dropping: None
+) -> None:
+    session_id = shop.session()
+    shop.pay(session_id)
+    service = make_service(RECONCILE_EVERY="1s")
+    services = service.app.state.services  # type: ignore[attr-defined]
+
+    services.start(follow=True)  # as the worker does
+    deadline = time.monotonic() + 15
+    while "Completed" not in _types(service, session_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    assert "Completed" in _types(service, session_id)
+    assert [r.actor for r in services.reconciler.runs()][0] == "system:schedule"
+
+
+def _types(service: TestClient, session_id: str) -> list[str]:
+    answer = service.get(f"/sessions/{session_id}/history", headers=STAFF)
+    return [e["type"] for e in answer.json()["events"]] if answer.status_code == 200 else []
