@@ -99,7 +99,7 @@ def test_the_worker_reconciles_on_schedule(
         time.sleep(0.2)
 
     assert "Completed" in _types(service, session_id)
-    assert [r.actor for r in services.reconciler.runs()][0] == "system:schedule"
+    assert services.reconciler.runs()[0].actor == "system:schedule"
 
 
 def _types(service: TestClient, session_id: str) -> list[str]:
