@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.console.auth import csrf_ok
-from api.console.guard import MAX_FIELDS, signed_in
+from api.console.guard import read_form, signed_in
 from api.console.registry import KINDS, SERVICE_ACTIONS, Action, NotKnown
 from api.console.render import back_to, problem
 from api.errors import ERRORS, answer_for
@@ -26,12 +26,12 @@ SERVICE = "service"
 
 @signed_in
 async def act(request: Request, staff: str) -> Response:
-    async with request.form(max_files=0, max_fields=MAX_FIELDS) as form:
-        if not csrf_ok(request, form):
-            return problem(request, 403, "The form is out of date (CSRF check failed); "
-                                         "nothing was done. Reload the page and try again.",
-                           staff=staff)
-        fields = {name: form.getlist(name) for name in ("id", "reason")}
+    form = await read_form(request)
+    if not csrf_ok(request, form):
+        return problem(request, 403, "The form is out of date (CSRF check failed); "
+                                     "nothing was done. Reload the page and try again.",
+                       staff=staff)
+    fields = {name: form.getlist(name) for name in ("id", "reason")}
     if any(len(values) > 1 or not all(isinstance(v, str) for v in values)
            for values in fields.values()):
         return problem(request, 400, "give each field once, as text", staff=staff)

@@ -6,8 +6,10 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,6 +20,8 @@ from api.console.auth import ConsoleSession, signed_in_staff
 Handler = Callable[[Request, str], Awaitable[Response]]
 _NEXT = re.compile(r"/support(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_=&%.@+-]*)?")
 MAX_FIELDS = 8
+MAX_FORM = 16 * 1024
+_URLENCODED = "application/x-www-form-urlencoded"
 
 
 def console_route(path: str, endpoint: Callable[[Request], Awaitable[Response]], *,
@@ -42,6 +46,27 @@ def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return await handler(request, staff)
 
     return guarded
+
+
+async def read_form(request: Request) -> FormData:
+    """A console form (``application/x-www-form-urlencoded``), at most :data:`MAX_FORM`
+    bytes (refused while reading, never held whole) and :data:`MAX_FIELDS` fields."""
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_FORM:
+            raise HTTPException(413, f"form over {MAX_FORM} bytes")
+    if not raw:
+        return FormData()
+    if request.headers.get("content-type", "").split(";")[0].strip() != _URLENCODED:
+        raise HTTPException(415, f"a console form is sent as {_URLENCODED}")
+    try:
+        pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS,
+            errors="strict"))
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPException(400, f"a form of at most {MAX_FIELDS} UTF-8 fields") from None
+    return FormData(pairs)
 
 
 def safe_next(raw: Any) -> str:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from api.console.auth import csrf_ok, sign_in, sign_out, signed_in_staff, staff_for_token
-from api.console.guard import MAX_FIELDS, safe_next, signed_in
+from api.console.guard import read_form, safe_next, signed_in
 from api.console.render import NO_STORE, problem, render
 
 MAX_TOKEN = 512
@@ -21,11 +21,11 @@ async def sign_in_page(request: Request) -> Response:
 
 
 async def sign_in_form(request: Request) -> Response:
-    async with request.form(max_files=0, max_fields=MAX_FIELDS) as form:
-        if not csrf_ok(request, form):
-            return problem(request, 403, "The form is out of date (CSRF check failed). "
-                                         "Reload the sign-in page and try again.")
-        token, next_page = form.get("token"), safe_next(form.get("next"))
+    form = await read_form(request)
+    if not csrf_ok(request, form):
+        return problem(request, 403, "The form is out of date (CSRF check failed). "
+                                     "Reload the sign-in page and try again.")
+    token, next_page = form.get("token"), safe_next(form.get("next"))
     if not isinstance(token, str) or not 0 < len(token.strip()) <= MAX_TOKEN:
         return render(request, "sign_in.html", {"next": next_page,
                                                 "error": "Enter your staff token."}, status=400)
@@ -39,9 +39,9 @@ async def sign_in_form(request: Request) -> Response:
 
 @signed_in
 async def sign_out_form(request: Request, staff: str) -> Response:
-    async with request.form(max_files=0, max_fields=MAX_FIELDS) as form:
-        if not csrf_ok(request, form):
-            return problem(request, 403, "The form is out of date (CSRF check failed); you "
-                                         "are still signed in.", staff=staff)
+    form = await read_form(request)
+    if not csrf_ok(request, form):
+        return problem(request, 403, "The form is out of date (CSRF check failed); you "
+                                     "are still signed in.", staff=staff)
     sign_out(request)
     return RedirectResponse("/support/sign-in", status_code=303, headers=NO_STORE)

@@ -144,3 +144,22 @@ def test_the_bearer_token_alone_does_not_open_the_console(service: TestClient) -
     answer = service.get("/support", headers=STAFF, follow_redirects=False)
 
     assert answer.status_code == 303
+
+
+@pytest.mark.parametrize(("body", "content_type", "status"), [
+    (b"csrf=x&reason=" + b"y" * 20_000, "application/x-www-form-urlencoded", 413),
+    (b'{"csrf": "x"}', "application/json", 415),
+    (b"&".join(b"f%d=1" % n for n in range(20)), "application/x-www-form-urlencoded", 400),
+    (b"csrf=%ff%fe", "application/x-www-form-urlencoded", 400)])
+def test_a_form_too_big_of_another_type_or_unreadable_is_refused_and_does_nothing(
+    service: TestClient, shop: Shop, body: bytes, content_type: str, status: int
+) -> None:
+    session_id = paid(service, shop)
+    sign_in(service)
+
+    answer = service.post("/support/act/session/fulfill", content=body,
+                          headers={"content-type": content_type})
+    settle(service, fulfil=True)
+
+    assert answer.status_code == status
+    assert history_types(service, session_id, STAFF) == ["Completed", "Fulfilled"]
