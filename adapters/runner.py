@@ -96,6 +96,12 @@ class Follower:
                 if count < self.batch_size or (stopping is not None and stopping.is_set()):
                     return done
 
+    def step(self) -> int:
+        """Process the next batch, if any; how many upstream notifications it held (a
+        rebuild drives its followers this way, to show progress)."""
+        with self._lock:
+            return self._process_next_batch()
+
     def _process_next_batch(self) -> int:
         if self._position is None:
             self._position = self.position()

@@ -1,4 +1,4 @@
-"""The worker's scheduler: runs time-driven work (renewals, dunning) as it becomes due.
+"""The worker's scheduled work: renewals and dunning as they become due, reconciliation.
 
 It runs beside the followers, under the same lease, and answers to the same interface
 as a :class:`~adapters.runner.Runner` (start, stop, guard), so only the process that
@@ -19,12 +19,12 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """Calls ``run_due`` every ``every`` seconds in a thread of its own."""
+    """Calls ``task`` every ``every`` seconds in a thread of its own (the task must be safe
+    to repeat); a failed run is logged and the next one comes on time."""
 
-    name = "Scheduler"
-
-    def __init__(self, run_due: Callable[[], dict[str, int]], every: float = 1.0) -> None:
-        self.run_due = run_due
+    def __init__(self, name: str, task: Callable[[], object], every: float = 1.0) -> None:
+        self.name = name
+        self.task = task
         self.every = every
         self.last_error: str | None = None
         self.guard: Callable[[], None] | None = None
@@ -36,7 +36,7 @@ class Scheduler:
 
     def start(self) -> None:
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -53,17 +53,17 @@ class Scheduler:
             try:
                 if self.guard is not None:
                     self.guard()
-                ran = self.run_due()
+                ran = self.task()
             except NotLeased as lost:
                 self.last_error = str(lost)
                 return
             except StripeUnavailable as outage:
                 self.last_error = str(outage)
-                log.warning("scheduled work paused: %s", outage)
+                log.warning("%s paused: %s", self.name, outage)
             except Exception as error:  # the store may come back; try again next tick
                 self.last_error = f"{type(error).__name__}: {error}"
-                log.exception("scheduled work failed")
+                log.exception("%s failed", self.name)
             else:
                 self.last_error = None
                 if ran:
-                    log.info("scheduled work done: %s", ran)
+                    log.info("%s: %s", self.name, ran)

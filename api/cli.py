@@ -104,24 +104,30 @@ def state(
 
 
 @cli.command()
-def failures() -> None:
-    """Print what needs a person, oldest first (JSON)."""
+def failures(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
+) -> None:
+    """Print what needs a person, oldest first (a table, or JSON with --json)."""
+    from api.cli_support import emit
+    from api.views import case_view
+
     services = _services()
     try:
-        from api.views import case_view
-
-        failures = _or_not_found(services.support.failures)
-        _print({"failures": [case_view(case) for case in failures]})
+        cases = [case_view(case) for case in _or_not_found(services.support.failures)]
     finally:
         services.stop()
+    columns = ("since", "kind", "id", "customer", "amount", "currency", "attempts", "last_error")
+    emit({"failures": cases}, as_json, [{k: c.get(k) for k in columns} for c in cases],
+         "Open failures")
 
 
 @cli.command()
 def fulfill(
     session_id: str,
     reason: Annotated[str | None, typer.Option(help="Why (kept in the session's history)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
 ) -> None:
-    """Run a session's fulfillment again (never twice), recorded under your user name."""
+    """Run a session's fulfillment again (never twice), recorded as cli:$USER."""
     import getpass
 
     from domain.apps.fulfill_checkout import FulfillerFailed
@@ -138,14 +144,17 @@ def fulfill(
         fail(str(error), code=1)
     finally:
         services.stop()
-    _print({"session": session_id, "status": outcome.status,
-            "newly_fulfilled": outcome.newly_fulfilled})
+    from api.cli_support import emit
+
+    emit({"session": session_id, "status": outcome.status,
+          "newly_fulfilled": outcome.newly_fulfilled}, as_json)
 
 
 @cli.command()
 def reprocess(
     event_id: str,
     reason: Annotated[str | None, typer.Option(help="Why (kept with the event's record)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
 ) -> None:
     """Apply a stored Stripe event again (an event_unprocessable case), never twice;
     recorded under your user name."""
@@ -162,7 +171,9 @@ def reprocess(
         outcome, error = services.ledger.reprocess(stored, f"cli:{getpass.getuser()}", reason)
     finally:
         services.stop()
-    _print({"event": event_id, "type": stored.type, "status": outcome, "error": error})
+    from api.cli_support import emit
+
+    emit({"event": event_id, "type": stored.type, "status": outcome, "error": error}, as_json)
     if outcome == "failed":
         raise typer.Exit(1)
 
@@ -242,4 +253,6 @@ def _print(document: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    from api import cli_support  # noqa: F401  (registers the support commands)
+
     cli()

@@ -14,7 +14,7 @@ from api.bodies import json_object
 from api.charge_orders import charge_order
 from api.params import parse_charge_id, parse_customer_id
 from api.payment_views import charge_status, charge_summary, charge_view, customer_view, payment_methods_view
-from api.subscription_views import entitlement_view, subscription_view
+from api.subscriptions import customer_subscriptions
 from api.system import Services
 from domain.errors import ChargeNotFound, CustomerNotFound
 from domain.model.customer import Customer
@@ -35,14 +35,8 @@ async def get_customer(request: Request) -> Response:
     def read() -> dict[str, object]:
         customer = _customer(services, customer_id)
         charges = [c for c in (services.charges.charge_of(i) for i in customer.charges) if c]
-        access = services.customers.access(customer_id)
-        now = services.subscriptions.now()
-        subscriptions = [subscription_view(services.view_of(v.id) or v)
-                         for v in (access.subscriptions.values() if access else ())]
-        entitlements = [entitlement_view(e) for e in (
-            access.entitlements(now, services.settings.grace_period) if access else ())]
-        return customer_view(customer, charges, datetime.now(UTC).date(), subscriptions,
-                             entitlements)
+        return customer_view(customer, charges, datetime.now(UTC).date(),
+                             *customer_subscriptions(services, customer_id))
 
     return JSONResponse(await run_in_threadpool(read))
 

@@ -76,6 +76,7 @@ def _announce(settings: Settings, webhook_url: str, new_token: str | None, price
         "",
         "checkout-ledger is running in LOCAL MODE (no STRIPE_API_KEY): no real money moves.",
         f"  Storefront:       {public}/",
+        f"  Support console:  {public}/support  (sign in with the staff token)",
         "  Test cards:       4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined",
         f"  Stripe emulator:  {settings.emulator_url}  (API key {settings.stripe_api_key})",
         f"  Webhooks:         emulator -> {webhook_url}",

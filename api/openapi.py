@@ -162,12 +162,92 @@ PATHS: dict[str, dict[str, Any]] = {
     )},
 }
 
+_CHG_ID = {"name": "charge_id", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^chg_[a-f0-9]{24}$"}}
+_STAFF_OUTCOME = _json("what the action did", {
+    "outcome": {"enum": ["retried", "sent", "nothing_to_do"]}, "detail": {"type": "string"},
+    "actor": {"type": "string"}, "charge": {"type": "object", "properties": _CHARGE}})
+PATHS.update({
+    "/support/charges/{charge_id}/retry": {"post": _op(
+        "A new off-session attempt of a declined charge (nothing for one that succeeded, was "
+        "recovered or is in flight); recorded with the staff member's name",
+        {"200": _STAFF_OUTCOME, "400": _ERROR, "404": _ERROR, "413": _ERROR, "503": _ERROR},
+        staff=True, parameters=[_CHG_ID], body=_REASON)},
+    "/support/charges/{charge_id}/recovery-link": {"post": _op(
+        "A new recovery Checkout Session for a declined charge, emailed to the customer; "
+        "recorded with the staff member's name",
+        {"200": _STAFF_OUTCOME, "400": _ERROR, "404": _ERROR, "413": _ERROR, "503": _ERROR},
+        staff=True, parameters=[_CHG_ID], body=_REASON)},
+    "/support/reconcile": {"post": _op(
+        "Page through Stripe's /v1/events (every handled type) since the last reconciled "
+        "point and ingest the events never delivered, as webhooks are",
+        {"200": _json("the counts", {"seen": {"type": "integer"}, "new": {"type": "integer"},
+                                     "already_known": {"type": "integer"},
+                                     "since": {"type": ["string", "null"]},
+                                     "until": {"type": ["string", "null"]}}),
+         "400": _ERROR, "413": _ERROR, "503": _ERROR}, staff=True, body=_REASON)},
+})
+_HTML = {"description": "HTML page"}
+_TO_SIGN_IN = {"description": "not signed in: to /support/sign-in (nothing done)"}
+_FORM = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["csrf", "reason"], "properties": {
+        "csrf": {"type": "string"}, "id": {"type": "string"},
+        "reason": {"type": "string", "maxLength": 1000}}}}}}
+_CONSOLE: list[dict[str, list[str]]] = [{"console": []}]
+
+
+def _console(summary: str, responses: dict[str, Any], **rest: Any) -> dict[str, Any]:
+    """A console route: authenticated by the session cookie, not the bearer token."""
+    return {**_op(summary, responses, **rest), "security": _CONSOLE}
+
+
+PATHS.update({  # the console: HTML, a signed session cookie, a CSRF token on every form
+    "/support": {"get": _console("The support console: open failures, counts, filters (HTML)", {
+        "200": _HTML, "303": _TO_SIGN_IN, "400": _HTML}, parameters=[
+        {"name": "kind", "in": "query", "schema": {"type": "string"}},
+        {"name": "customer", "in": "query", "schema": {"type": "string"}}])},
+    "/support/sign-in": {
+        "get": {**_op("The sign-in form (HTML)", {"200": _HTML,
+                                                  "303": {"description": "signed in"}}),
+                "security": []},
+        "post": {**_op("Sign in with a staff token: sets the console's session cookie", {
+            "303": {"description": "signed in"}, "400": _HTML, "401": _HTML, "403": _HTML},
+            body={"required": True, "content": {"application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "required": ["csrf", "token"]}}}}), "security": []}},
+    "/support/sign-out": {"post": _console("End the console session", {
+        "303": {"description": "to the sign-in form"}, "403": _HTML})},
+    "/support/search": {"get": _console(
+        "Find an object by cs_, cus_, pi_, sub_, evt_, chg_ id or email; to its page", {
+            "303": {"description": "to the object's page"}, "200": _HTML, "400": _HTML,
+            "404": _HTML}, parameters=[{"name": "q", "in": "query", "required": True,
+                                        "schema": {"type": "string", "maxLength": 254}}])},
+    "/support/view/{kind}/{object_id}": {"get": _console(
+        "An object's page: its state (now or ?version=N), timeline and actions (HTML)", {
+            "200": _HTML, "303": _TO_SIGN_IN, "400": _HTML, "404": _HTML}, parameters=[
+            {"name": "kind", "in": "path", "required": True, "schema": {
+                "enum": ["session", "customer", "charge", "event"]}},
+            {"name": "object_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1}}])},
+    "/support/act/{kind}/{action}": {"post": _console(
+        "A staff action from a console form (session/fulfill, charge/retry, "
+        "charge/recovery_link, event/reprocess, service/reconcile), recorded with the "
+        "signed-in staff member's name; the answer is shown on the object's page", {
+            "303": {"description": "to the object's page, which says what happened"},
+            "400": _HTML, "403": _HTML, "404": _HTML, "503": _HTML}, parameters=[
+            {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}],
+        body=_FORM)},
+})
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "checkout-ledger", "version": "0.1.0",
              "description": "Event-sourced backend for Stripe Checkout."},
     "paths": {**PATHS, **BILLING_PATHS},
-    "components": {"securitySchemes": {"staff": {"type": "http", "scheme": "bearer"}}},
+    "components": {"securitySchemes": {
+        "staff": {"type": "http", "scheme": "bearer"},
+        "console": {"type": "apiKey", "in": "cookie", "name": "checkout_ledger_console",
+                    "description": "the console's signed session, set by POST /support/sign-in"}}},
 }
 
 

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from api.views import history_entry, iso
+from domain.apps.charges import StaffOutcome
+from domain.apps.reconciliation import Counts
 from domain.model.charge import UNKNOWN, Charge
 from domain.model.customer import Customer, SavedCard
 
@@ -67,3 +69,15 @@ def charge_view(charge: Charge, history: list[Any]) -> dict[str, Any]:
 def charge_status(charge: Charge) -> int:
     """``201`` when Stripe's answer is known, ``202`` while it is not."""
     return 202 if charge.status == UNKNOWN or not charge.has_outcome else 201
+
+
+def staff_outcome_view(outcome: StaffOutcome, actor: str) -> dict[str, Any]:
+    """A staff action on a charge: ``{"outcome", "detail", "actor", "charge"}``."""
+    return {"outcome": outcome.status, "detail": outcome.detail, "actor": actor,
+            "charge": charge_summary(outcome.charge)}
+
+
+def counts_view(counts: Counts) -> dict[str, Any]:
+    """A reconciliation run: ``{"seen", "new", "already_known", "since", "until"}``."""
+    return {"seen": counts.seen, "new": counts.new, "already_known": counts.already_known,
+            "since": iso(counts.since), "until": iso(counts.until)}

@@ -42,6 +42,7 @@ class Settings:
     create_tables: bool = True  # CREATE_TABLE=n: the tables exist (extra worker processes)
     dunning: Dunning = field(default_factory=Dunning)  # DUNNING_SCHEDULE, DUNNING_FINAL
     grace_period: timedelta = timedelta(days=3)  # GRACE_PERIOD: past due, still entitled
+    reconcile_every: float | None = None  # seconds between scheduled reconciliations
 
     @property
     def local_mode(self) -> bool:
@@ -65,6 +66,7 @@ class Settings:
             "DUNNING_SCHEDULE": ",".join(f"{s}s" for s in self.dunning.schedule),
             "DUNNING_FINAL": self.dunning.final,
             "GRACE_PERIOD": f"{int(self.grace_period.total_seconds())}s",
+            "RECONCILE_EVERY": f"{self.reconcile_every:g}s" if self.reconcile_every else "off",
         }
         if self.stripe_api_key:
             env["STRIPE_API_KEY"] = self.stripe_api_key
@@ -112,6 +114,9 @@ class Settings:
         schedule = value.parse("DUNNING_SCHEDULE", "1d,3d,5d", parse_schedule)
         final = value.parse("DUNNING_FINAL", "unpaid", _final_status)
         grace = value.parse("GRACE_PERIOD", "3d", parse_duration)
+        # Off by default in local mode: the emulator lives and dies with the service.
+        reconcile_every = value.parse("RECONCILE_EVERY", "off" if api_key is None else "10m",
+                                      _duration)
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -119,7 +124,7 @@ class Settings:
             stripe_api_base=api_base, staff_tokens=tokens or {}, host=host, port=port or 4242,
             public_url=public_url, test_clock=bool(test_clock), fulfiller=fulfiller,
             smtp_url=smtp_url, mail_from=env.get("MAIL_FROM") or "checkout-ledger@localhost",
-            create_tables=bool(create_tables),
+            create_tables=bool(create_tables), reconcile_every=reconcile_every,
             dunning=Dunning(schedule, final), grace_period=timedelta(seconds=grace),
         )
 
@@ -171,6 +176,25 @@ def _yes_no(raw: str) -> bool:
     if raw.lower() not in ("y", "n", "yes", "no", "1", "0", "true", "false"):
         raise ValueError(f"must be y or n, got {raw!r}")
     return raw.lower() in ("y", "yes", "1", "true")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(raw: str) -> float | None:
+    """``10m``, ``30s``, ``1h``, a number of seconds, or ``off`` / ``0`` (None)."""
+    text = raw.strip().lower()
+    if text in ("off", "0", "no", "n"):
+        return None
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ValueError(f"must be a duration such as 10m, 30s or 1h, or off; got {raw!r}") \
+            from None
+    if not 1 <= seconds <= 30 * 86400:
+        raise ValueError(f"must be from 1s to 30d (or off), got {raw!r}")
+    return seconds
 
 
 def _flag(raw: str) -> bool:

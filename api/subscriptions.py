@@ -125,6 +125,17 @@ async def retry_subscription(request: Request) -> Response:
     return JSONResponse(subscription_view(sub.view()))
 
 
+async def send_subscription_link(request: Request) -> Response:
+    """``POST /support/subscriptions/{id}/recovery-link``: a new recovery Checkout Session
+    for the unpaid period, emailed to the customer."""
+    subscription_id = parse_subscription_id(request.path_params["subscription_id"])
+    reason = reason_only(await json_object(request))
+    services = _services(request)
+    sub = await run_in_threadpool(services.subscriptions.send_new_link, subscription_id,
+                                  actor(request), reason)
+    return JSONResponse(subscription_view(sub.view()))
+
+
 async def advance_clock(request: Request) -> Response:
     """``POST /support/clock/advance``: move the test clock forward and run what is due."""
     services = _services(request)
@@ -164,6 +175,19 @@ def _target(body: dict[str, Any], now: datetime) -> datetime:
     return to
 
 
+def customer_subscriptions(services: Services, customer_id: str
+                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The customer's subscriptions (each as its owner shows it now) and entitlements, as
+    ``GET /customers/{id}`` shows them."""
+    access = services.customers.access(customer_id)
+    if access is None:
+        return [], []
+    now = services.subscriptions.now()
+    views = [services.view_of(v.id) or v for v in access.subscriptions.values()]
+    return ([subscription_view(v) for v in views],
+            [entitlement_view(e) for e in access.entitlements(now, services.settings.grace_period)])
+
+
 def _subscriptions_of(services: Services, customer_id: str) -> list[SubscriptionView]:
     access = services.customers.access(customer_id)
     if access is None:
@@ -189,5 +213,7 @@ routes: list[BaseRoute] = [
     staff_route("/subscriptions/{subscription_id}", get_subscription, methods=["GET"]),
     staff_route("/support/subscriptions/{subscription_id}/retry", retry_subscription,
                 methods=["POST"]),
+    staff_route("/support/subscriptions/{subscription_id}/recovery-link",
+                send_subscription_link, methods=["POST"]),
     staff_route("/support/clock/advance", advance_clock, methods=["POST"]),
 ]

@@ -12,7 +12,8 @@ from starlette.routing import BaseRoute
 
 from api.auth import actor, staff_route
 from api.bodies import json_object
-from api.params import parse_event_id, path_session_id
+from api.params import parse_charge_id, parse_event_id, path_session_id
+from api.payment_views import counts_view, staff_outcome_view
 from api.system import Services
 from api.views import case_view, fulfillment_record_view
 from domain.apps.fulfill_checkout import FulfillerFailed
@@ -85,3 +86,39 @@ async def reprocess_event(request: Request) -> Response:
 
 routes.append(staff_route("/support/events/{event_id}/reprocess", reprocess_event,
                           methods=["POST"]))
+
+
+async def retry_charge(request: Request) -> Response:
+    """A new off-session attempt of a declined charge, recorded with the staff member's name."""
+    charge_id = parse_charge_id(request.path_params["charge_id"])
+    reason = _reason(await json_object(request))
+    staff = actor(request)
+    services: Services = request.app.state.services
+    outcome = await run_in_threadpool(services.charges.retry, charge_id, staff, reason)
+    return JSONResponse(staff_outcome_view(outcome, staff))
+
+
+async def recovery_link(request: Request) -> Response:
+    """A new recovery Checkout Session for a declined charge, sent to the customer."""
+    charge_id = parse_charge_id(request.path_params["charge_id"])
+    reason = _reason(await json_object(request))
+    staff = actor(request)
+    services: Services = request.app.state.services
+    outcome = await run_in_threadpool(services.charges.new_recovery_link, charge_id, staff,
+                                      reason)
+    return JSONResponse(staff_outcome_view(outcome, staff))
+
+
+async def reconcile(request: Request) -> Response:
+    """Ingest the Stripe events never delivered: ``{"seen", "new", "already_known", ...}``."""
+    reason = _reason(await json_object(request))
+    services: Services = request.app.state.services
+    counts = await run_in_threadpool(services.reconciler.reconcile, actor(request), reason)
+    return JSONResponse(counts_view(counts))
+
+
+routes += [
+    staff_route("/support/charges/{charge_id}/retry", retry_charge, methods=["POST"]),
+    staff_route("/support/charges/{charge_id}/recovery-link", recovery_link, methods=["POST"]),
+    staff_route("/support/reconcile", reconcile, methods=["POST"]),
+]

@@ -23,13 +23,14 @@ from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower, Runner
 from adapters.scheduler import Scheduler
-from adapters.stripe_events import ROUTES
+from adapters.stripe_events import HANDLED, ROUTES
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
 from api.settings import Settings
 from domain.apps.cards import Cards
 from domain.apps.charges import GRACE, Charges
 from domain.apps.customers import Customers
+from domain.apps.directory import Directory
 from domain.apps.fulfill_checkout import RETRY_DELAYS
 from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.inbox import Inbox
@@ -37,6 +38,7 @@ from domain.apps.ledger import Ledger
 from domain.apps.notices import CustomerNotices
 from domain.apps.pipeline import PIPELINE
 from domain.apps.processing import BatchProcessor
+from domain.apps.reconciliation import Reconciler
 from domain.apps.subscriptions import Subscriptions
 from domain.apps.support import Support
 from domain.errors import SubscriptionNotFound
@@ -82,6 +84,8 @@ class Services:
     customers: Customers
     charges: Charges
     subscriptions: Subscriptions
+    directory: Directory
+    reconciler: Reconciler
     stripe: StripeGateway
     followers: tuple[Follower, ...]
     runners: tuple[Runner | Scheduler, ...]
@@ -132,7 +136,8 @@ class Services:
         for runner in self.runners:
             runner.stop()
         self.lease.release()
-        for app in (self.subscriptions, self.charges, self.customers, self.cards, self.support, self.notices,
+        for app in (self.subscriptions, self.directory, self.charges, self.customers,
+                    self.cards, self.support, self.notices,
                     self.fulfillment, self.ledger, self.inbox):
             app.close()
 
@@ -190,9 +195,10 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges, stripe=stripe,
                                   customers=customers, dunning=settings.dunning,
                                   now=None if settings.test_clock else _real_now)
+    directory = Directory(env=env(Directory.name))
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,
                                                        support, cards, customers, charges,
-                                                       subscriptions)}
+                                                       subscriptions, directory)}
     prompts = _Prompts()
     wakes: dict[str, threading.Event] = defaultdict(threading.Event)
     locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -206,15 +212,19 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
+    reconciler = Reconciler(inbox, stripe, types=tuple(HANDLED))
+    every = settings.reconcile_every
     runners: tuple[Runner | Scheduler, ...] = (
         *(Runner([f for f in followers if f.processor.name == name], poll_interval)
           for name in dict.fromkeys(f.processor.name for f in followers)),
-        Scheduler(subscriptions.run_due, seams.schedule_every))
+        Scheduler("renewals", subscriptions.run_due, seams.schedule_every),
+        *([Scheduler("reconciliation", lambda: reconciler.reconcile("system:schedule"), every)]
+          if every else []))
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
         inbox.record, on_commit=prompts.of(Inbox.name))
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
-                    charges, subscriptions, stripe,
+                    charges, subscriptions, directory, reconciler, stripe,
                     tuple(followers), runners, committer, verifier, metrics)
 
 

@@ -5,10 +5,11 @@ Their real implementations live in ``adapters/``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts
+from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts, StripeEvent
 from domain.model.payment_facts import (
     Card,
     ChargeRequest,
@@ -124,4 +125,14 @@ class SubscriptionGateway(Protocol):
     def cancel_subscription(self, subscription_id: str, at_period_end: bool,
                             idempotency_key: str) -> tuple[str, bool]:
         """Cancel now or at the period's end; Stripe's status and ``cancel_at_period_end``."""
+        ...
+
+
+class EventLister(Protocol):
+    """Stripe's list of events (``GET /v1/events``), for reconciliation."""
+
+    def list_events(self, types: Sequence[str], created_after: datetime | None
+                    ) -> Iterator[StripeEvent]:
+        """Every event of these types created after the time, newest first, each checked
+        as a webhook is. Raises :class:`StripeUnavailable` while Stripe cannot be reached."""
         ...

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from eventsourcing.application import ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from domain.apps.processing import BatchProcessor, RetryLater
+from domain.apps.processing import BatchProcessor, RetryLater, retrying
 from domain.errors import ChargeNotFound, CustomerNotFound, IdempotencyConflict
 from domain.model.charge import (
     PENDING,
@@ -53,6 +53,16 @@ class ChargeOrder:
     idempotency_key: str | None = None
 
 
+@dataclass(frozen=True)
+class StaffOutcome:
+    """What a staff action on a charge did: ``status`` (retried | sent | nothing_to_do),
+    in words, and the charge as it stands."""
+
+    status: str
+    detail: str
+    charge: Charge
+
+
 class CustomerLookup(Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
 
@@ -61,7 +71,7 @@ class Charges(BatchProcessor):
     """Charges saved cards off-session, and sees each charge through."""
 
     name = "Charges"
-    interests = (Charge.Requested, Charge.OutcomeUnknown, Charge.Declined,
+    interests = (Charge.Requested, Charge.OutcomeUnknown, Charge.Declined, Charge.RetryStarted,
                  CheckoutSession.Completed, CheckoutSession.AsyncPaymentSucceeded,
                  CustomerNotice.Sent)
 
@@ -110,7 +120,73 @@ class Charges(BatchProcessor):
             return self.charge_of(charge_id) or charge
         return charge
 
+    def retry(self, charge_id: str, actor: str, reason: str | None) -> StaffOutcome:
+        """A new off-session attempt of a declined charge, on a staff member's request
+        (recorded with their name). A charge that succeeded, was paid another way or is
+        still in flight is left alone; raises :class:`~domain.errors.ChargeNotFound`."""
+        def ask() -> tuple[Charge, str | None]:
+            charge = self._known(charge_id)
+            why = charge.open_for_support
+            charge.ask("retry", actor, reason)
+            charge.start_retry()
+            self.save(charge)
+            return charge, why
+
+        charge, why = retrying(ask)
+        if why is not None:
+            return StaffOutcome("nothing_to_do", why, charge)
+        self._attempt(charge)
+        try:
+            self.save(charge)
+        except IntegrityError:  # the resolver recorded the outcome meanwhile
+            charge = self._known(charge_id)
+        return StaffOutcome("retried", f"attempt {charge.attempt}: {charge.status}", charge)
+
+    def new_recovery_link(self, charge_id: str, actor: str, reason: str | None
+                          ) -> StaffOutcome:
+        """A new recovery Checkout Session for a declined charge, sent to the customer
+        (the notices application sends it); recorded with the staff member's name.
+        Raises ``StripeUnavailable`` (nothing recorded) while Stripe cannot be reached."""
+        charge = self._known(charge_id)
+        why = charge.open_for_support
+        if why is None:
+            session_id, url = self._recovery_session(
+                charge, f"{charge.stripe_key}:recovery:{charge.recoveries + 1}")
+
+        def record() -> Charge:
+            latest = self._known(charge_id)
+            latest.ask("recovery_link", actor, reason)
+            if why is None:
+                latest.renew_recovery(session_id, url, actor, reason)
+            self.save(latest)
+            return latest
+
+        charge = retrying(record)
+        if why is not None:
+            return StaffOutcome("nothing_to_do", why, charge)
+        return StaffOutcome("sent", f"new link {session_id} sent to "
+                                    f"{charge.requested.email if charge.requested else None}",
+                            charge)
+
     # Queries ------------------------------------------------------------------------------
+
+    def _known(self, charge_id: str) -> Charge:
+        charge = self.charge_of(charge_id)
+        if charge is None or charge.requested is None:
+            raise ChargeNotFound(charge_id)
+        return charge
+
+    def charge_at(self, charge_id: str, version: int) -> Charge:
+        """The charge as it stood after its ``version``-th event; raises
+        :class:`~domain.errors.ChargeNotFound` past its last one."""
+        try:
+            found: Any = self.repository.get(charge_uuid(charge_id), version=version)
+        except AggregateNotFoundError:
+            raise ChargeNotFound(charge_id) from None
+        if not isinstance(found, Charge) or found.version < version:
+            raise ChargeNotFound(charge_id)
+        return found
+
 
     def charge_of(self, charge_id: str, processing: ProcessingEvent | None = None
                   ) -> Charge | None:
@@ -129,7 +205,7 @@ class Charges(BatchProcessor):
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
         if isinstance(upstream_event, Charge.Requested | Charge.OutcomeUnknown
-                      | Charge.Declined):
+                      | Charge.Declined | Charge.RetryStarted):
             charge = self.charge_of(upstream_event.charge_id, processing)
             if charge is not None and self._finish(charge, upstream_event):
                 processing.collect_events(charge)
@@ -137,9 +213,10 @@ class Charges(BatchProcessor):
                         | CheckoutSession.AsyncPaymentSucceeded):
             self._recovered(upstream_event, processing)
         elif isinstance(upstream_event, CustomerNotice.Sent) \
-                and upstream_event.reason == CHARGE_FAILED:
+                and upstream_event.reason.split(":")[0] == CHARGE_FAILED:
             charge = self.charge_of(upstream_event.about, processing)
-            if charge is not None and charge.record_notified(CHARGE_FAILED, upstream_event.to):
+            if charge is not None and charge.record_notified(upstream_event.reason,
+                                                             upstream_event.to):
                 processing.collect_events(charge)
 
     def _finish(self, charge: Charge, event: Any) -> bool:
@@ -190,21 +267,23 @@ class Charges(BatchProcessor):
                 charge.record_decline(result.payment_intent, result.status, result.decline)
             else:
                 charge.record_success(result.payment_intent, result.status)
-        if charge.declined:
+        if charge.declined and charge.recovery is None:
             self._offer_recovery(charge, patient=patient)
 
-    def _offer_recovery(self, charge: Charge, *, patient: bool) -> None:
+    def _recovery_session(self, charge: Charge, key: str) -> tuple[str, str]:
         asked = charge.requested
         assert asked is not None
         request = RecoveryRequest(
             customer=asked.customer, amount=asked.amount, currency=asked.currency,
             description=asked.description or f"Payment {charge.charge_id}",
-            metadata=((RECOVERY_METADATA_KEY, charge.charge_id),),
-            idempotency_key=f"{charge.stripe_key}:recovery")
+            metadata=((RECOVERY_METADATA_KEY, charge.charge_id),), idempotency_key=key)
+        return self.stripe.create_recovery_session(
+            request, success_url=f"{self.public_url}/success?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{self.public_url}/")
+
+    def _offer_recovery(self, charge: Charge, *, patient: bool) -> None:
         try:
-            session_id, url = self.stripe.create_recovery_session(
-                request, success_url=f"{self.public_url}/success?session_id={{CHECKOUT_SESSION_ID}}",
-                cancel_url=f"{self.public_url}/")
+            session_id, url = self._recovery_session(charge, f"{charge.stripe_key}:recovery")
         except StripeUnavailable:
             if not patient:
                 raise

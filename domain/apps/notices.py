@@ -23,7 +23,6 @@ from domain.apps.processing import BatchProcessor
 from domain.model.charge import Charge
 from domain.model.checkout_session import CheckoutSession
 from domain.model.customer_notice import (
-    CHARGE_FAILED,
     PAYMENT_FAILED,
     CustomerNotice,
     notice_uuid,
@@ -55,7 +54,7 @@ class CustomerNotices(BatchProcessor):
                 sent += self._tell(event.session_id, PAYMENT_FAILED, event.facts.customer_email,
                                    partial(self.notifier.payment_failed, event.facts))
             elif isinstance(event, Charge.RecoveryOffered):
-                sent += self._tell(event.charge_id, CHARGE_FAILED, event.to, partial(
+                sent += self._tell(event.charge_id, event.notice, event.to, partial(
                     self.notifier.charge_failed, event.to, event.amount, event.currency,
                     event.url, event.charge_id))
         self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))

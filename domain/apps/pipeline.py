@@ -6,6 +6,7 @@ they did into each session's one history. Cards saves the card of each setup ses
 Customers projects customers from the Ledger, Cards and Charges; Charges follows its own
 log (to finish what a request left open), the Ledger (a recovery paid) and the notices.
 Subscriptions follows Charges (a renewal's outcome), and Customers follows Subscriptions.
+The Directory files the keys support searches by (PaymentIntents, emails).
 Each follower records its own outcome with its position in its upstream log
 (eventsourcing's process applications).
 """
@@ -17,6 +18,7 @@ from eventsourcing.application import Application
 from domain.apps.cards import Cards
 from domain.apps.charges import Charges
 from domain.apps.customers import Customers
+from domain.apps.directory import Directory
 from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.inbox import Inbox
 from domain.apps.ledger import Ledger
@@ -45,8 +47,11 @@ PIPELINE: tuple[tuple[type[Application], type[BatchProcessor]], ...] = (
     (Charges, Subscriptions),
     (Subscriptions, Customers),
     (Subscriptions, Support),
+    (Ledger, Directory),
+    (Cards, Directory),
+    (Charges, Directory),
 )
 
 APPLICATIONS: tuple[type[Application], ...] = (
     Inbox, Ledger, FulfillmentProcess, CustomerNotices, Support, Cards, Customers, Charges,
-    Subscriptions)
+    Subscriptions, Directory)

@@ -23,7 +23,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from domain.apps.charges import ChargeOrder
+from domain.apps.charges import ChargeOrder, StaffOutcome
 from domain.apps.processing import BatchProcessor, retrying
 from domain.apps.subscription_schedule import DueIndex
 from domain.errors import CustomerNotFound, LedgerError, SubscriptionNotFound
@@ -58,6 +58,8 @@ class SubscriptionOrder:
 class ChargeMaker(Protocol):
     def charge(self, order: ChargeOrder, actor: str) -> Charge: ...
     def charge_of(self, charge_id: str) -> Charge | None: ...
+    def new_recovery_link(self, charge_id: str, actor: str, reason: str | None
+                          ) -> StaffOutcome: ...
 
 
 class RecoveryCloser(Protocol):
@@ -142,13 +144,25 @@ class Subscriptions(BatchProcessor):
 
         return retrying(change)
 
-    def record_link(self, subscription_id: str, url: str, actor: str, reason: str | None
-                    ) -> Subscription:
+    def send_new_link(self, subscription_id: str, actor: str, reason: str | None
+                      ) -> Subscription:
+        """A new recovery Checkout Session for the unpaid period, emailed to the customer
+        (through the charges application, from its last declined attempt) and recorded on
+        the subscription with the staff member's name."""
+        sub = self.subscription(subscription_id)
+        if sub.paid or sub.status == CANCELED or not sub.failed_charges:
+            raise NothingToDo(f"{subscription_id} has no declined payment to send a link for "
+                              f"(it is {sub.view().status})")
+        outcome = self.charges.new_recovery_link(sub.failed_charges[-1], actor, reason)
+        url = outcome.charge.recovery[1] if outcome.charge.recovery else None
+        if url is None:
+            raise NothingToDo(f"no link sent: {outcome.detail}")
+
         def change() -> Subscription:
-            sub = self.subscription(subscription_id)
-            sub.send_link(url, actor, reason)
-            self.save(sub)
-            return sub
+            current = self.subscription(subscription_id)
+            current.send_link(url, actor, reason)
+            self.save(current)
+            return current
 
         return retrying(change)
 
@@ -261,15 +275,14 @@ class Subscriptions(BatchProcessor):
         unpaid = True
         for charge_id in sub.failed_charges:
             charge = self.charges.charge_of(charge_id)
-            if charge is None or charge.recovery is None:
-                continue
-            try:
-                unpaid = self.stripe.close_recovery_session(charge.recovery[0]) and unpaid
-            except StripeUnavailable:
-                if not patient:
-                    raise
-                log.warning("could not close %s of %s (Stripe unavailable)",
-                            charge.recovery[0], sub.subscription_id)
+            for session_id in charge.recovery_sessions if charge is not None else ():
+                try:
+                    unpaid = self.stripe.close_recovery_session(session_id) and unpaid
+                except StripeUnavailable:
+                    if not patient:
+                        raise
+                    log.warning("could not close %s of %s (Stripe unavailable)", session_id,
+                                sub.subscription_id)
         return unpaid
 
     @staticmethod

@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.base import Record
 from domain.model.checkout_session import FailureSummary
+from domain.model.customer_notice import CHARGE_FAILED as CHARGE_FAILED_NOTICE
 from domain.model.payment_facts import Decline
 from domain.model.subscription import attempt_of
 
@@ -101,6 +102,41 @@ class Charge(Record):
 
         def apply(self, charge: Charge) -> None:
             charge.recovery = (self.session_id, self.url)
+            charge.recoveries += 1
+            charge.recovery_sessions = (*charge.recovery_sessions, self.session_id)
+
+        @property
+        def notice(self) -> str:
+            """The reason of the customer notice that sends this link."""
+            return CHARGE_FAILED_NOTICE
+
+    class RecoveryRenewed(RecoveryOffered):
+        """A staff member had a new recovery session made and sent (the ``number``-th)."""
+
+        number: int
+        actor: str
+        reason: str | None
+
+        @property
+        def notice(self) -> str:
+            return f"{CHARGE_FAILED_NOTICE}:{self.number}"
+
+    class StaffActionRequested(Event):
+        """A staff member asked for an action on the charge (recorded before it runs)."""
+
+        action: str
+        actor: str
+        reason: str | None
+
+    class RetryStarted(Event):
+        """A new off-session attempt (the ``attempt``-th), with a key of its own."""
+
+        attempt: int
+
+        def apply(self, charge: Charge) -> None:
+            charge.attempt = self.attempt
+            charge.status = PENDING
+            charge.failure = None
 
     class CustomerNotified(Event):
         """The customer was told (with the recovery link)."""
@@ -130,6 +166,9 @@ class Charge(Record):
         self.recovery: tuple[str, str] | None = None
         self.notified: tuple[str, ...] = ()
         self.recovered_by: str | None = None
+        self.recoveries = 0
+        self.recovery_sessions: tuple[str, ...] = ()  # every one offered, oldest first
+        self.attempt = 1
 
     @classmethod
     def of(cls, charge_id: str) -> Charge:
@@ -155,8 +194,21 @@ class Charge(Record):
 
     @property
     def stripe_key(self) -> str:
-        """The Idempotency-Key every call to Stripe about this charge uses."""
-        return f"checkout-ledger:{self.charge_id}"
+        """The Idempotency-Key every call to Stripe about this attempt uses (a retry is a
+        new attempt, with a key of its own)."""
+        key = f"checkout-ledger:{self.charge_id}"
+        return key if self.attempt == 1 else f"{key}:retry:{self.attempt}"
+
+    @property
+    def open_for_support(self) -> str | None:
+        """Why a staff action on this charge would do nothing (None: it would act)."""
+        if self.recovered_by is not None:
+            return f"already paid through {self.recovered_by}"
+        if self.status == SUCCEEDED:
+            return "already charged"
+        if not self.has_outcome:
+            return "an attempt is still in flight (its outcome is not known yet)"
+        return None
 
     # Commands --------------------------------------------------------------------------
 
@@ -203,6 +255,28 @@ class Charge(Record):
         if reason in self.notified:
             return False
         self.trigger_event(self.CustomerNotified, charge_id=self.charge_id, reason=reason, to=to)
+        return True
+
+    def ask(self, action: str, actor: str, reason: str | None) -> None:
+        """Record a staff member's request (before it runs, whatever it then does)."""
+        self.trigger_event(self.StaffActionRequested, charge_id=self.charge_id, action=action,
+                           actor=actor, reason=reason)
+
+    def start_retry(self) -> bool:
+        """Begin a new attempt of a declined charge; False when there is nothing to retry."""
+        if self.open_for_support is not None:
+            return False
+        self.trigger_event(self.RetryStarted, charge_id=self.charge_id, attempt=self.attempt + 1)
+        return True
+
+    def renew_recovery(self, session_id: str, url: str, actor: str, reason: str | None) -> bool:
+        """Record a new recovery session made on a staff member's request."""
+        if self.open_for_support is not None or self.requested is None:
+            return False
+        self.trigger_event(self.RecoveryRenewed, charge_id=self.charge_id,
+                           session_id=session_id, url=url, to=self.requested.email,
+                           amount=self.requested.amount, currency=self.requested.currency,
+                           number=self.recoveries + 1, actor=actor, reason=reason)
         return True
 
     def record_recovered(self, session_id: str) -> bool:

@@ -70,7 +70,7 @@ def test_failures_lists_nothing_on_a_fresh_store(tmp_path: Path) -> None:
     env = service_env(f"sqlite:///{tmp_path}/l.sqlite3")
     create_tables(Settings.from_env(env))
 
-    done = run("failures", env=env)
+    done = run("failures", "--json", env=env)
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"failures": []}

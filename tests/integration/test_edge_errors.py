@@ -110,7 +110,7 @@ def test_every_staff_route_answers_401_without_a_staff_token(
 
 def test_an_unknown_path_is_a_404_not_a_401(client: TestClient) -> None:
     assert client.get("/sessions").status_code == 404
-    assert client.get("/support").status_code == 404
+    assert client.get("/support/nothing-here").status_code == 404
 
 
 # Shared parameters --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import STAFF, settle
 from tests.integration.test_saved_cards import save_card
+from tests.support.console import act, sign_in
 from tests.support.purchases import Shop
 
 pytest_plugins = ["tests.support.purchase_fixtures"]
@@ -327,3 +328,39 @@ def _months_later(moment: datetime, months: int) -> datetime:
     from domain.model.billing_period import add_months
 
     return add_months(moment, months)
+
+
+def test_support_finds_a_failed_renewal_in_the_console_sends_a_link_and_retries_it(
+    service: TestClient, shop: Shop
+) -> None:
+    customer, started, _ = declined_renewal(service, shop, declines=2)
+    first_link = recovery_link(service, started["id"])
+    csrf = sign_in(service)
+
+    queue = service.get("/support?kind=renewal_failed")
+    assert started["id"] in queue.text
+    page = service.get(f"/support/search?q={started['id']}")
+    assert page.status_code == 200
+    assert "AttemptFailed" in page.text and "Retry the payment" in page.text
+
+    sent = act(service, csrf, "subscription/recovery_link", id=started["id"], reason="asked")
+    settle(service, fulfil=True)
+    after_link = subscription(service, started["id"])
+    assert sent.status_code == 303 and after_link["recovery_url"] is not None
+    assert recovery_link(service, started["id"]) != first_link
+    declined_again = act(service, csrf, "subscription/retry", id=started["id"],
+                         reason="card topped up")
+    settle(service, fulfil=True)
+    assert subscription(service, started["id"])["status"] == "past_due"  # the second decline
+    act(service, csrf, "subscription/retry", id=started["id"], reason="again")
+    settle(service, fulfil=True)
+
+    paid = subscription(service, started["id"])
+    assert declined_again.status_code == 303 and paid["status"] == "active"
+    staff = [(e["type"], e["actor"], e["data"].get("reason")) for e in paid["history"]
+             if e["actor"] == "alice"]  # (the first two: alice started it, its first charge)
+    assert staff[2:] == [("RecoveryLinkSent", "alice", "asked"),
+                     ("Attempted", "alice", "card topped up"), ("Attempted", "alice", "again")]
+    for link in (first_link, recovery_link(service, started["id"])):  # paid once: both closed
+        assert shop.sdk.v1.checkout.sessions.retrieve(link).status == "expired"
+    assert entitled(service, customer) == [started["id"]]

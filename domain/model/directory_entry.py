@@ -1,0 +1,54 @@
+"""The DirectoryEntry aggregate: what one search key (a ``pi_`` id, an email, a ``sub_``
+id) points at, as the service learnt it.
+
+One aggregate per key, so finding what a key names is one read, however many objects
+the service knows. Keys are normalised (emails lower-cased) by :func:`directory_key`.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.model.base import Record
+
+SESSION, CUSTOMER, CHARGE = "session", "customer", "charge"
+
+
+def directory_key(raw: str) -> str:
+    """The key a search term is filed under (emails in lower case)."""
+    raw = raw.strip()
+    return raw.lower() if "@" in raw else raw
+
+
+def directory_uuid(key: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"checkout-ledger:directory:{directory_key(key)}")
+
+
+class DirectoryEntry(Record):
+    """The objects one key points at, in the order they were learnt."""
+
+    class Pointed(Record.Event):
+        """The key was seen on an object of ``kind`` (session, customer, charge...)."""
+
+        key: str
+        kind: str
+        target: str
+
+        def apply(self, entry: DirectoryEntry) -> None:
+            entry.key = self.key
+            entry.targets = (*entry.targets, (self.kind, self.target))
+
+    def start(self) -> None:
+        self.key = ""
+        self.targets: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, key: str) -> DirectoryEntry:
+        return cls.blank(directory_uuid(key))
+
+    def point(self, key: str, kind: str, target: str) -> bool:
+        """File ``target`` under the key; False (nothing recorded) if it already is."""
+        if (kind, target) in self.targets:
+            return False
+        self.trigger_event(self.Pointed, key=directory_key(key), kind=kind, target=target)
+        return True

@@ -1,0 +1,104 @@
+"""Support's domain: a declined charge retried or given a new link, the directory of search
+keys, and the reconciled point."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from api.settings import Settings, SettingsError
+from domain.model.charge import SUCCEEDED, Charge
+from domain.model.directory_entry import DirectoryEntry, directory_key
+from domain.model.payment_facts import Decline
+from domain.model.reconciliation import Reconciliation
+
+DECLINE = Decline("card_declined", "insufficient_funds", "Your card has insufficient funds.")
+
+
+def declined() -> Charge:
+    charge = Charge.of("chg_1")
+    charge.request("chg_1", "cus_1", "pm_1", 2000, "usd", None, "k", "ada@example.com", "alice")
+    charge.record_decline("pi_1", "requires_payment_method", DECLINE)
+    return charge
+
+
+def test_a_retry_is_a_new_attempt_with_its_own_stripe_key() -> None:
+    charge = declined()
+    first_key = charge.stripe_key
+
+    started = charge.start_retry()
+
+    assert started and charge.attempt == 2 and charge.status == "pending"
+    assert charge.stripe_key == f"{first_key}:retry:2"
+    assert charge.record_success("pi_2", SUCCEEDED)
+
+
+def test_a_charge_that_succeeded_or_is_in_flight_is_not_retried() -> None:
+    charge = declined()
+    charge.start_retry()
+
+    in_flight = charge.start_retry()
+    charge.record_success("pi_2", SUCCEEDED)
+    after_success = charge.start_retry()
+
+    assert (in_flight, after_success) == (False, False)
+    assert charge.open_for_support == "already charged"
+
+
+def test_renewed_recovery_links_are_numbered_and_each_has_its_own_notice() -> None:
+    charge = declined()
+    charge.offer_recovery("cs_1", "https://pay/1")
+
+    charge.renew_recovery("cs_2", "https://pay/2", "bob", "lost the email")
+
+    renewed = charge.pending_events[-1]
+    assert isinstance(renewed, Charge.RecoveryRenewed)
+    assert (renewed.number, renewed.notice, renewed.actor) == (2, "charge_failed:2", "bob")
+    assert charge.recovery == ("cs_2", "https://pay/2")
+
+
+def test_a_directory_entry_files_each_target_once_and_emails_in_lower_case() -> None:
+    entry = DirectoryEntry.of("Ada@Example.com")
+
+    first = entry.point("Ada@Example.com", "customer", "cus_1")
+    again = entry.point("ada@example.com", "customer", "cus_1")
+
+    assert (first, again) == (True, False)
+    assert entry.key == directory_key("ADA@example.COM") == "ada@example.com"
+    assert entry.targets == (("customer", "cus_1"),)
+
+
+def test_the_reconciled_point_only_moves_forward() -> None:
+    later, earlier = (datetime(2026, 1, d, tzinfo=UTC) for d in (2, 1))
+    record = Reconciliation.of()
+
+    record.record_run(None, later, 3, 1, "alice")
+    record.record_run(later, earlier, 1, 0, "system:schedule")
+    record.record_run(later, None, 0, 0, "system:schedule")
+
+    assert (record.point, record.runs) == (later, 3)
+    assert record.pending_events[0].already_known == 2
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("10m", 600), ("30s", 30), ("1h", 3600),
+                                              ("90", 90), ("off", None), ("0", None)])
+def test_reconcile_every_takes_a_duration_or_off(raw: str, seconds: float | None) -> None:
+    settings = Settings.from_env({"RECONCILE_EVERY": raw, "STRIPE_API_KEY": "sk_test_x"},
+                                 serving=False)
+
+    assert settings.reconcile_every == seconds
+
+
+def test_reconcile_every_defaults_to_ten_minutes_and_to_off_in_local_mode() -> None:
+    assert Settings.from_env({"STRIPE_API_KEY": "sk_test_x"}, serving=False
+                             ).reconcile_every == 600
+    assert Settings.from_env({}, serving=False).reconcile_every is None
+
+
+@pytest.mark.parametrize("raw", ["soon", "-5m", "0.1s", "90d"])
+def test_a_malformed_reconcile_every_is_one_clear_line(raw: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"RECONCILE_EVERY": raw}, serving=False)
+
+    assert refused.value.problems[0].startswith("RECONCILE_EVERY: ")
