@@ -53,7 +53,10 @@ def rebuild_all(services: Services, progress: Progress | None = None) -> list[Di
 def rebuild(services: Services, projection: type[BatchProcessor],
             progress: Progress | None = None) -> BatchProcessor:
     """A new ``projection`` in memory, caught up with its upstream logs."""
-    fresh = projection(env=Store.from_url("memory://").env_for(projection.name))
+    # A subscription is copied as its owner shows it: the rebuilt Customers asks the same.
+    collaborators = {"views": services.customers.views} if projection is Customers else {}
+    fresh = projection(env=Store.from_url("memory://").env_for(projection.name),
+                       **collaborators)
     live = {f.upstream.name: f.upstream for f in services.followers}
     followers = [Follower(live[up.name], fresh, batch_size=BATCH)
                  for up, processor in PIPELINE if processor is projection]

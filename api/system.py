@@ -189,7 +189,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     support = Support(env=env(Support.name))
     cards = Cards(env=env(Cards.name), stripe=stripe)
     customers = Customers(env=env(Customers.name),
-                          views=lambda sub: _view(ledger, subscriptions, sub))
+                          views=lambda sub, version: _view(ledger, subscriptions, sub, version))
     charges = Charges(env=env(Charges.name), stripe=stripe, customers=customers,
                       public_url=settings.public_url, grace=seams.charge_grace)
     subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges, stripe=stripe,
@@ -233,13 +233,14 @@ def _real_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _view(ledger: Ledger, subscriptions: Subscriptions, subscription_id: str
-          ) -> SubscriptionView | None:
-    """A subscription of either kind as its owner shows it now (None: not recorded):
-    Stripe's (``sub_...``) from the ledger, the service's own from Subscriptions."""
+def _view(ledger: Ledger, subscriptions: Subscriptions, subscription_id: str,
+          version: int | None = None) -> SubscriptionView | None:
+    """A subscription of either kind as its owner shows it now, or after its ``version``-th
+    event (None: not recorded): Stripe's (``sub_...``) from the ledger, the service's own
+    from Subscriptions."""
     try:
         if subscription_id.startswith("sub_"):
-            return ledger.subscription(subscription_id).view()
-        return subscriptions.subscription(subscription_id).view()
+            return ledger.subscription(subscription_id, version=version).view()
+        return subscriptions.subscription(subscription_id, version).view()
     except SubscriptionNotFound:
         return None

@@ -4,9 +4,9 @@ It follows the Ledger (sessions linked to a customer, cards detached at Stripe, 
 fulfilled), the cards application (cards saved, defaults set), the charges application
 (charges made) and the subscriptions application. It never calls Stripe. It keeps each
 customer's :class:`~domain.model.access.Access` (purchases and subscriptions), from which
-entitlements are answered. A subscription is copied as its owner shows it after the event
-(``views``, the one read of an upstream): dropping its tables and following from position
-0 rebuilds the same customers.
+entitlements are answered. A subscription is copied as its owner shows it at the version
+the event made (``views``, the one read of an upstream, of what can no longer change):
+dropping its tables and following from position 0 rebuilds the same customers.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from domain.model.stripe_subscription import StripeSubscription
 from domain.model.subscription import Subscription
 from domain.model.subscription_facts import SubscriptionView
 
-Views = Callable[[str], SubscriptionView | None]
+Views = Callable[[str, int | None], SubscriptionView | None]
 
 
 class Customers(BatchProcessor):
@@ -40,7 +40,7 @@ class Customers(BatchProcessor):
                  StripeSubscription.Event)
 
     def __init__(self, env: dict[str, str] | None = None, *,
-                 views: Views = lambda subscription_id: None) -> None:
+                 views: Views = lambda subscription_id, version: None) -> None:
         super().__init__(env)
         self.views = views
 
@@ -87,11 +87,14 @@ class Customers(BatchProcessor):
         elif isinstance(upstream_event, CheckoutSession.Fulfilled):
             self._purchased(upstream_event, processing)
         elif isinstance(upstream_event, Subscription.Event | StripeSubscription.Event):
-            self.subscription_changed(upstream_event.subscription_id, processing)
+            self.subscription_changed(upstream_event.subscription_id,
+                                      upstream_event.originator_version, processing)
 
-    def subscription_changed(self, subscription_id: str, processing: ProcessingEvent) -> None:
-        """Copy the subscription as its owner shows it now."""
-        view = self.views(subscription_id)
+    def subscription_changed(self, subscription_id: str, version: int,
+                             processing: ProcessingEvent) -> None:
+        """Copy the subscription as its owner shows it after this event (the same whenever
+        it is asked, so a rebuild copies the same)."""
+        view = self.views(subscription_id, version)
         if view is not None:
             access = self._access(view.customer, processing)
             if access.subscription_changed(view):

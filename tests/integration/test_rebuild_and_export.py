@@ -1,6 +1,7 @@
 """After a long mixed scenario (purchases, a failed bank debit, declines, a recovery, staff
-actions, a parked event, a reconciliation), every read model rebuilt from the event log
-equals the live one; the CLI's support commands work on the same store."""
+actions, a parked event, a reconciliation, a subscription renewed, declined, retried and
+canceled on the test clock), every read model rebuilt from the event log equals the live
+one; the CLI's support commands work on the same store."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from emulator.server import EmulatorServer
 from tests.conftest import STAFF, service_env, settle
 from tests.integration.test_charges import charge
 from tests.integration.test_saved_cards import save_card
+from tests.integration.test_subscriptions import advance, decline_next, subscribe
 from tests.support.purchases import Shop
 from tests.support.webhooks import signed
 
@@ -27,6 +30,31 @@ pytest_plugins = ["tests.support.purchase_fixtures"]
 
 CLI = [str(Path(sys.executable).with_name("checkout-ledger"))]
 COMPLETED = "checkout.session.completed"
+
+
+@pytest.fixture
+def database_url(own_database_url: str) -> str:
+    """A store of the test's own: the test clock and the schedule are one per store."""
+    return own_database_url
+
+
+@pytest.fixture
+def service(make_service: Callable[..., TestClient]) -> TestClient:
+    return make_service(TEST_CLOCK="1")
+
+
+def renewals(service: TestClient, shop: Shop) -> str:
+    """A monthly subscription: renewed, declined, retried, canceled at its period's end."""
+    customer = save_card(service, shop)
+    started = subscribe(service, customer)
+    advance(service, to=started["current_period_end"])
+    decline_next(shop)
+    advance(service, seconds=31 * 86_400)
+    advance(service, seconds=86_400)
+    service.post(f"/customers/{customer}/subscriptions/{started['id']}/cancel", headers=STAFF,
+                 json={"at_period_end": True, "reason": "moving"})
+    advance(service, seconds=40 * 86_400)
+    return str(started["id"])
 
 
 def mixed_scenario(service: TestClient, shop: Shop) -> dict[str, str]:
@@ -56,9 +84,10 @@ def mixed_scenario(service: TestClient, shop: Shop) -> dict[str, str]:
     payload, headers = signed(unreadable)
     assert service.post("/webhook", content=payload, headers=headers).status_code == 200
     service.post("/support/reconcile", headers=STAFF)
+    subscription = renewals(service, shop)
     settle(service, fulfil=True)
     return {"customer": customer, "declined": declined["id"], "other": other["id"],
-            "debit": debit}
+            "debit": debit, "subscription": subscription}
 
 
 def test_every_projection_rebuilt_from_the_log_equals_the_live_one(
@@ -75,6 +104,8 @@ def test_every_projection_rebuilt_from_the_log_equals_the_live_one(
     kinds = {c.kind for c in services.support.failures()}
     assert {"charge_failed", "async_payment_failed"} <= kinds
     assert ids["declined"] not in {c.id for c in services.support.failures()}  # recovered
+    history = [e.__class__.__name__ for e in services.subscriptions.history(ids["subscription"])]
+    assert {"AttemptFailed", "PeriodPaid", "CancelScheduled", "Canceled"} <= set(history)
 
 
 def test_a_projection_that_drifted_is_reported(service: TestClient, shop: Shop) -> None:
@@ -90,8 +121,6 @@ def test_a_projection_that_drifted_is_reported(service: TestClient, shop: Shop) 
 
 @pytest.fixture
 def cli_env(database_url: str, stripe_emulator: EmulatorServer) -> dict[str, str]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the CLI runs on the SQLite file here")
     return {**os.environ, **service_env(database_url, STRIPE_API_BASE=stripe_emulator.url),
             "USER": "carol"}
 
