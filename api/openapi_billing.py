@@ -92,6 +92,11 @@ BILLING_PATHS: dict[str, dict[str, Any]] = {
         "Charge a merchant-managed subscription's unpaid period again now",
         {"200": _ok("the subscription", SUBSCRIPTION), "400": _ERROR, "404": _ERROR,
          "409": _ERROR, "413": _ERROR, "503": _ERROR}, [_SUB_ID], _REASON)},
+    "/support/subscriptions/{subscription_id}/recovery-link": {"post": _op(
+        "A new recovery Checkout Session for a merchant-managed subscription's unpaid period, "
+        "emailed to the customer",
+        {"200": _ok("the subscription", SUBSCRIPTION), "400": _ERROR, "404": _ERROR,
+         "409": _ERROR, "413": _ERROR, "503": _ERROR}, [_SUB_ID], _REASON)},
     "/support/clock/advance": {"post": _op(
         "TEST_CLOCK=1 only: move the clock forward and run what became due",
         {"200": _ok("the new time and what ran", {"type": "object", "properties": {
