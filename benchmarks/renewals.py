@@ -111,7 +111,7 @@ def save_cards(services: Services, url: str, count: int, threads: int) -> list[s
     sdk = stripe.StripeClient(API_KEY, base_addresses={"api": url})
     with httpx.Client(base_url=url, trust_env=False, timeout=30) as control:
         def one(n: int) -> str:
-            session = sdk.v1.checkout.sessions.create(params={
+            session = sdk.v1.checkout.sessions.create(params={  # type: ignore[arg-type]
                 "mode": "setup", "currency": "usd", "success_url": SUCCESS_URL,
                 "payment_method_types": ["card"], "customer_email": f"renew{n}@example.com"})
             control.post(f"/_emulator/checkout/sessions/{session.id}/pay",
