@@ -18,9 +18,9 @@ seeded customer each time, as staff) in alternating phases, ``--seconds`` in all
 after a warm-up. It prints one JSON line per store with p50/p90/p99 of each and the ratio of
 their p99s. Target (the subscriptions issue): entitlements p99 under 5 ms at 500 requests/s.
 
-``--profile N`` also times the route's read (``Customers.access``, ``entitlements``, the
-view) N times in this process against the same store under cProfile, and prints where the
-time goes.
+``--profile N`` also times the route's work without HTTP (``entitlements_of`` and the JSON)
+N times in this process against the same store, and one Access replayed from its whole
+history (the cost before snapshots), then prints a cProfile of the route's work.
 
     .venv/bin/python benchmarks/entitlements.py [--rate 500] [--seconds 30]
         [--stores sqlite,postgres] [--customers 100] [--purchases 2] [--subscriptions 2]
@@ -47,19 +47,21 @@ from typing import Any
 
 import httpx
 import stripe
+from eventsourcing.application import project_aggregate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make `benchmarks` and `api` importable
 
 from adapters.stripe_webhook import translate  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from api.subscription_views import entitlement_view  # noqa: E402
+from api.subscriptions import entitlements_of  # noqa: E402
 from api.system import Services, build  # noqa: E402
 from benchmarks import open_loop  # noqa: E402
 from benchmarks.fulfillment_lag import database, process  # noqa: E402
-from benchmarks.lag_load import API_KEY, completed_events  # noqa: E402
+from benchmarks.lag_load import API_KEY, completed_events, cpu_seconds  # noqa: E402
 from benchmarks.renewals import SUCCESS_URL, emulator, save_cards  # noqa: E402
 from domain.apps.subscriptions import SubscriptionOrder  # noqa: E402
+from domain.model.access import access_uuid  # noqa: E402
 from domain.model.subscription import Plan  # noqa: E402
 from emulator.server import free_port  # noqa: E402
 
@@ -157,9 +159,10 @@ def _purchases(services: Services, url: str, customers: list[str], each: int,
 # The load ---------------------------------------------------------------------------------
 
 
-async def load(port: int, customers: list[str], rate: float, seconds: float
-               ) -> dict[str, open_loop.Phase]:
-    """Warm-up, then healthz and entitlements phases in turn; each endpoint's phases folded."""
+async def load(port: int, service_pid: int, customers: list[str], rate: float, seconds: float
+               ) -> tuple[dict[str, open_loop.Phase], dict[str, float]]:
+    """Warm-up, then healthz and entitlements phases in turn; each endpoint's phases folded,
+    and the CPU seconds the service (web process and worker) used during each endpoint's."""
     auth = {"Authorization": f"Bearer {STAFF_TOKEN}"}
     picks = random.Random(7)
     chosen = [picks.choice(customers) for _ in range(int(rate * seconds) + 1)]
@@ -171,38 +174,42 @@ async def load(port: int, customers: list[str], rate: float, seconds: float
     for name, request in requests.items():  # warm-up: connections, caches, the thread pool
         await open_loop.drive("127.0.0.1", port, name, request, rate, WARMUP_S / 2)
     folded: dict[str, open_loop.Phase] = {}
+    cpu = dict.fromkeys(requests, 0.0)
     for _ in range(ROUNDS):
         for name, request in requests.items():
+            used = cpu_seconds(service_pid)
             phase = await open_loop.drive("127.0.0.1", port, name, request, rate,
                                           seconds / ROUNDS)
+            cpu[name] += cpu_seconds(service_pid) - used
             if name in folded:
                 folded[name].add(phase)
             else:
                 folded[name] = phase
-    return folded
+    return folded, cpu
 
 
 def profile_reads(services: Services, customers: list[str], count: int) -> dict[str, Any]:
-    """Time ``count`` reads of the route's work in this process, under cProfile; the mean
-    and the top of the profile (cumulative)."""
-    now = datetime.now(UTC)
-    grace = services.settings.grace_period
-
-    def read(customer: str) -> bytes:
-        if services.customers.access(customer) is None:
-            services.customers.customer(customer)
-        found = services.customers.entitlements(customer, now, grace)
-        return json.dumps({"customer": customer, "entitlements": [
-            entitlement_view(e) for e in found]}).encode()
-
+    """Time ``count`` runs of the route's work (``entitlements_of`` and the JSON) in this
+    process, then the same under cProfile; also one Access replayed from its whole history
+    (what each read cost before the snapshots). The means, and the top of the profile."""
     picks = random.Random(11)
     chosen = [picks.choice(customers) for _ in range(count)]
-    for customer in chosen[:50]:
-        read(customer)
-    began = time.perf_counter()
-    for customer in chosen:
-        read(customer)
-    plain_ms = (time.perf_counter() - began) * 1000 / count
+
+    def timed(work: Any) -> float:
+        for customer in chosen[:50]:
+            work(customer)
+        began = time.perf_counter()
+        for customer in chosen:
+            work(customer)
+        return round((time.perf_counter() - began) * 1000 / count, 3)
+
+    def read(customer: str) -> bytes:
+        return json.dumps(entitlements_of(services, customer)).encode()
+
+    def replay(customer: str) -> Any:
+        return project_aggregate(None, services.customers.events.get(access_uuid(customer)))
+
+    figures = {"read_ms": timed(read), "replay_whole_access_ms": timed(replay)}
     profiler = cProfile.Profile()
     profiler.enable()
     for customer in chosen:
@@ -210,7 +217,7 @@ def profile_reads(services: Services, customers: list[str], count: int) -> dict[
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-    return {"read_ms_mean": round(plain_ms, 3), "profile": out.getvalue()}
+    return {**figures, "profile": out.getvalue()}
 
 
 def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -225,14 +232,15 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             services.stop()
         port = free_port()
-        stack.enter_context(process(
+        service = stack.enter_context(process(
             [str(Path(sys.executable).parent / "checkout-ledger"), "serve"],
             {"DATABASE_URL": database_url, "STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": url,
              "STRIPE_WEBHOOK_SECRET": "whsec_bench", "STAFF_TOKENS": f"bench:{STAFF_TOKEN}",
              "HOST": "127.0.0.1", "PORT": str(port), "TEST_CLOCK": ""},
             f"http://127.0.0.1:{port}/healthz", "service"))
         _check_answers(port, seeded["customers"][0])
-        phases = open_loop.run(load(port, seeded["customers"], args.rate, args.seconds))
+        phases, cpu = open_loop.run(load(port, service.pid, seeded["customers"], args.rate,
+                                         args.seconds))
         profiled: dict[str, Any] = {}
         if args.profile:
             reader = build(Settings.from_env({
@@ -253,12 +261,15 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         **{f"entitlements_{k}": v for k, v in ent.items()},
         **{f"healthz_{k}": v for k, v in health.items()},
         "p99_ratio": round(ent["p99_ms"] / health["p99_ms"], 2) if health["p99_ms"] else None,
+        **{f"{name}_cpu_ms_per_request": round(used * 1000 / max(phases[name].sent, 1), 2)
+           for name, used in cpu.items()},
         "target_p99_ms": TARGET_P99_MS, "target_met": ent["p99_ms"] < TARGET_P99_MS
         and ent["non_2xx"] == 0 and ent["errors"] == 0,
         "cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     if profiled:
-        row["read_ms_mean_in_process"] = profiled["read_ms_mean"]
+        row["in_process_read_ms"] = profiled["read_ms"]
+        row["in_process_replay_whole_access_ms"] = profiled["replay_whole_access_ms"]
         print(profiled["profile"], file=sys.stderr)
     return row
 
