@@ -78,19 +78,20 @@ async def cancel_subscription(request: Request) -> Response:
 async def get_entitlements(request: Request) -> Response:
     """``GET /customers/{id}/entitlements``: what the customer may use now."""
     customer_id = parse_customer_id(request.path_params["customer_id"])
-    services = _services(request)
+    return JSONResponse(await run_in_threadpool(entitlements_of, _services(request),
+                                                customer_id))
 
-    def read() -> dict[str, Any]:
-        if services.customers.access(customer_id) is None \
-                and services.customers.customer(customer_id) is None:
-            raise CustomerNotFound(customer_id)
-        now = services.subscriptions.now()
-        found = services.customers.entitlements(customer_id, now,
-                                                services.settings.grace_period)
-        return {"customer": customer_id, "as_of": iso(now),
-                "entitlements": [entitlement_view(e) for e in found]}
 
-    return JSONResponse(await run_in_threadpool(read))
+def entitlements_of(services: Services, customer_id: str) -> dict[str, Any]:
+    """The body of ``GET /customers/{id}/entitlements``; the customer's Access is read once
+    (raises :class:`~domain.errors.CustomerNotFound`)."""
+    access = services.customers.access(customer_id)
+    if access is None and services.customers.customer(customer_id) is None:
+        raise CustomerNotFound(customer_id)
+    now = services.subscriptions.now()
+    found = access.entitlements(now, services.settings.grace_period) if access else []
+    return {"customer": customer_id, "as_of": iso(now),
+            "entitlements": [entitlement_view(e) for e in found]}
 
 
 async def get_subscription(request: Request) -> Response:

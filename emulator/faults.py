@@ -1,11 +1,14 @@
 """Fault injection: the next N calls of a ``/v1`` route fail the way Stripe fails.
 
 A :class:`FaultRule` names a method and a path pattern (``*`` matches within one path segment,
-``**`` across segments; the query string is ignored) and what those calls get instead of their
-answer: ``"500"``, ``"502"``, ``"503"`` (``api_error``), ``"429"`` (a rate limit), ``"timeout"``
-(the answer held ``seconds`` before the call goes through, so a client with a shorter timeout
-gives up while the call still takes effect, as with Stripe) or ``"error"`` (any 4xx/5xx error
-body given in full). Rules are tried oldest first; each matching call uses up one of its ``count``.
+``**`` across segments; the query string is ignored), optionally ``params`` the call must carry
+(``{"customer": "cus_..."}``, or nested as ``{"metadata": {"plan": "pro"}}``: each value must be
+among the call's query and form parameters, decoded as the API decodes them), and what those
+calls get instead of their answer: ``"500"``, ``"502"``, ``"503"`` (``api_error``), ``"429"``
+(a rate limit), ``"timeout"`` (the answer held ``seconds`` before the call goes through, so a
+client with a shorter timeout gives up while the call still takes effect, as with Stripe) or
+``"error"`` (any 4xx/5xx error body given in full). Rules are tried oldest first; each matching
+call uses up one of its ``count``.
 
 :class:`FaultInjection` is the ASGI middleware that applies them, before authentication, as a
 proxy or Stripe's own front end would. The ``/_emulator`` routes are never faulted.
@@ -19,10 +22,12 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.errors import StripeError
+from emulator.forms import decode
 from emulator.ids import random_token
 
 METHODS = ("GET", "POST", "DELETE", "*")
@@ -51,6 +56,8 @@ class FaultRule:
     """The status of an ``error`` fault."""
     error: dict[str, Any] | None = None
     """The ``error`` object of an ``error`` fault, sent as ``{"error": ...}``."""
+    params: dict[str, Any] | None = None
+    """Parameters the call must carry for the rule to apply (None: any call of the route)."""
     id: str = field(default_factory=lambda: "flt_" + random_token(14))
 
     def __post_init__(self) -> None:
@@ -71,10 +78,20 @@ class FaultRule:
             if not isinstance(self.error, dict) or not all(
                     isinstance(self.error.get(k), str) for k in ("type", "message")):
                 raise BadFault('an error fault needs "error": {"type": ..., "message": ...}')
+        if self.params is not None and not _well_formed(self.params):
+            raise BadFault('params must be a non-empty object of strings (or of such objects), '
+                           'e.g. {"customer": "cus_..."}')
         self._pattern = _compile(self.path)
 
-    def matches(self, method: str, path: str) -> bool:
-        """Whether a call of ``method path`` is one this rule is waiting for."""
+    def matches(self, method: str, path: str, params: dict[str, Any] | None = None) -> bool:
+        """Whether a call of ``method path`` with (decoded) ``params`` is one this rule is
+        waiting for; a rule with ``params`` never matches a call whose params are unknown."""
+        if not self.on_route(method, path):
+            return False
+        return self.params is None or (params is not None and _contains(params, self.params))
+
+    def on_route(self, method: str, path: str) -> bool:
+        """Whether ``method path`` is this rule's route (whatever its params)."""
         return self.method in ("*", method) and self._pattern.fullmatch(path) is not None
 
     def answer(self) -> StripeError | None:
@@ -98,6 +115,19 @@ class FaultRule:
         return shown
 
 
+def _well_formed(wanted: Any) -> bool:
+    return isinstance(wanted, dict) and bool(wanted) and all(
+        isinstance(k, str) and (isinstance(v, str) or _well_formed(v)) for k, v in wanted.items())
+
+
+def _contains(given: Any, wanted: Any) -> bool:
+    """Whether the decoded ``given`` holds every value of ``wanted`` (at the same keys)."""
+    if isinstance(wanted, dict):
+        return isinstance(given, dict) and all(
+            k in given and _contains(given[k], v) for k, v in wanted.items())
+    return bool(given == wanted)
+
+
 def _compile(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(\*\*|\*)", pattern)
     wild = {"**": ".*", "*": "[^/]*"}
@@ -118,11 +148,18 @@ class FaultTable:
             self._rules.append(rule)
         return rule
 
-    def take(self, method: str, path: str) -> FaultRule | None:
+    def wants_params(self, method: str, path: str) -> bool:
+        """Whether an armed rule for this route looks at the call's params (so they must be
+        read before :meth:`take`)."""
+        with self._lock:
+            return any(r.params is not None and r.on_route(method, path) for r in self._rules)
+
+    def take(self, method: str, path: str, params: dict[str, Any] | None = None
+             ) -> FaultRule | None:
         """The first armed rule for this call, one use fewer; None when the call goes through."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, params):
                     rule.remaining -= 1
                     if rule.remaining == 0:
                         self._rules.remove(rule)
@@ -155,7 +192,12 @@ class FaultInjection:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        rule = self.table.take(scope["method"], scope["path"])
+        params = None
+        if self.table.wants_params(scope["method"], scope["path"]):
+            messages = await _whole_request(receive)
+            params = _decoded_params(scope, messages)
+            receive = _replaying(messages, receive)
+        rule = self.table.take(scope["method"], scope["path"], params)
         if rule is None:
             await self.app(scope, receive, send)
             return
@@ -169,15 +211,35 @@ class FaultInjection:
     async def _slow(self, seconds: float, scope: Scope, receive: Receive, send: Send) -> None:
         """Take the whole request in, wait, then handle it: Stripe still does what a client
         that timed out asked for, so the call takes effect even though nobody reads the answer."""
-        messages = []
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
+        messages = await _whole_request(receive)
         await asyncio.sleep(seconds)
+        await self.app(scope, _replaying(messages, receive), send)
 
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
 
-        await self.app(scope, replay, send)
+async def _whole_request(receive: Receive) -> list[Message]:
+    """Every message of the request's body (or the disconnect that cut it short)."""
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands out ``messages`` again before anything new."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def _decoded_params(scope: Scope, messages: list[Message]) -> dict[str, Any]:
+    """The call's query and form parameters, decoded as the API decodes them (a body it
+    would refuse is decoded leniently here: the API still refuses it)."""
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+    pairs += parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return decode(pairs)

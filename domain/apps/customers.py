@@ -29,6 +29,9 @@ from domain.model.subscription import Subscription
 from domain.model.subscription_facts import SubscriptionView
 
 Views = Callable[[str, int | None], SubscriptionView | None]
+#: Access events between snapshots: an entitlements read replays at most this many events
+#: after the last snapshot (a customer's Access grows by about one per subscription a month).
+SNAPSHOT_EVERY = 10
 
 
 class Customers(BatchProcessor):
@@ -38,11 +41,17 @@ class Customers(BatchProcessor):
     interests = (CheckoutSession.Completed, CheckoutSession.Fulfilled, CardSetup.Saved,
                  StripePaymentMethod.Detached, Charge.Requested, Subscription.Event,
                  StripeSubscription.Event)
+    snapshotting_intervals = {Access: SNAPSHOT_EVERY}
 
     def __init__(self, env: dict[str, str] | None = None, *,
                  views: Views = lambda subscription_id, version: None) -> None:
         super().__init__(env)
         self.views = views
+
+    def _record(self, processing: ProcessingEvent) -> Any:
+        recordings = super()._record(processing)
+        self._take_snapshots(processing)  # eventsourcing's save() does; a followed batch not
+        return recordings
 
     def access(self, customer_id: str) -> Access | None:
         """What the customer bought (None if nothing yet)."""

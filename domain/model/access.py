@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain.model.base import Record
 from domain.model.subscription_facts import ACTIVE, PAST_DUE, SubscriptionView
@@ -61,6 +64,23 @@ class Access(Record):
         def apply(self, access: Access) -> None:
             access.customer_id = self.customer_id
             access.subscriptions = {**access.subscriptions, self.view.id: self.view}
+
+    class Snapshot(BaseSnapshot):
+        """The Access as it stood at a version (the customers application takes one every
+        few events, so a read replays only the events since). Subscriptions are stored as a
+        list: an id never becomes a key in the store (see ``adapters/transcodings.py``)."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            snapshot.state["subscriptions"] = list(snapshot.state["subscriptions"].values())
+            return snapshot
+
+        def mutate(self, _: None) -> Any:
+            access: Any = super().mutate(None)
+            access.purchases = tuple(access.purchases)
+            access.subscriptions = {view.id: view for view in access.subscriptions}
+            return access
 
     def start(self) -> None:
         self.customer_id = ""

@@ -7,11 +7,15 @@
     {"method": "POST", "path": "/v1/checkout/sessions", "fault": "timeout", "seconds": 5}
     {"method": "GET", "path": "/v1/checkout/sessions/*", "fault": "error", "status": 400,
      "error": {"type": "invalid_request_error", "message": "..."}}
+    {"method": "POST", "path": "/v1/payment_intents", "fault": "error", "status": 402,
+     "error": {"type": "card_error", ...}, "params": {"customer": "cus_..."}}
 
   ``fault``: ``500`` / ``502`` / ``503`` (``{"error": {"type": "api_error", ...}}``), ``429``
   (``{"error": {"type": "invalid_request_error", "code": "rate_limit", ...}}``), ``timeout``
   (the answer is held ``seconds``, default 30, then the call goes through) or ``error``.
   ``count`` defaults to 1. ``*`` matches within one path segment, ``**`` across segments.
+  ``params`` (optional): only calls whose query or form parameters hold those values
+  (nested for Stripe's brackets: ``{"metadata": {"plan": "pro"}}``) match.
 - ``GET /_emulator/faults``: ``{"faults": [armed rules, count = calls left],
   "injected": [{"rule", "method", "path", "fault", "at"}, ...]}``.
 - ``DELETE /_emulator/faults``: disarm every rule (``/_emulator/reset`` does too).
@@ -31,7 +35,7 @@ from emulator.runtime import runtime_of
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "method": str, "path": str, "fault": str, "count": int, "seconds": (int, float),
-    "status": int, "error": dict,
+    "status": int, "error": dict, "params": dict,
 }
 
 
@@ -47,7 +51,8 @@ def _rule(body: dict[str, Any]) -> FaultRule:
             raise BadFault(f"missing field: {name}")
     return FaultRule(method=body["method"], path=body["path"], fault=body["fault"],
                      remaining=body.get("count", 1), seconds=float(body.get("seconds", 30.0)),
-                     status=body.get("status"), error=body.get("error"))
+                     status=body.get("status"), error=body.get("error"),
+                     params=body.get("params"))
 
 
 async def faults(request: Request) -> JSONResponse:

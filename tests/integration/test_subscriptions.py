@@ -10,8 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from eventsourcing.application import project_aggregate
 from starlette.testclient import TestClient
 
+from domain.apps.customers import SNAPSHOT_EVERY
+from domain.model.access import access_uuid
 from tests.conftest import STAFF, settle
 from tests.integration.test_saved_cards import save_card
 from tests.support.console import act, sign_in
@@ -234,6 +237,26 @@ def test_retries_follow_the_schedule_then_the_subscription_is_unpaid_and_not_ent
                 if e["type"] == "Attempted"]
     assert [(a["data"]["period"], a["data"]["attempt"]) for a in attempts] == [
         (0, 0), (1, 0), (1, 1), (1, 2), (1, 3)]
+
+
+def test_a_customers_access_is_snapshotted_and_reads_the_same_as_its_whole_history(
+    service: TestClient, shop: Shop
+) -> None:
+    customer = save_card(service, shop)
+    started = subscribe(service, customer, interval="day")
+    for _ in range(SNAPSHOT_EVERY + 2):  # a renewal a day, an Access event each
+        advance(service, seconds=DAY)
+
+    customers = service.app.state.services.customers  # type: ignore[attr-defined]
+    access = customers.access(customer)
+    [snapshot] = customers.snapshots.get(access_uuid(customer), desc=True, limit=1)
+    replayed = project_aggregate(None, customers.events.get(access_uuid(customer)))
+    assert access.version > snapshot.originator_version >= SNAPSHOT_EVERY
+    assert [v.id for v in snapshot.state["subscriptions"]] == [started["id"]]  # no id keys
+    assert (access.version, access.purchases, access.subscriptions) == (
+        replayed.version, replayed.purchases, replayed.subscriptions)
+    assert isinstance(access.purchases, tuple)
+    assert entitled(service, customer) == [started["id"]]
 
 
 def test_canceled_at_period_end_stays_entitled_until_then_and_is_never_charged_again(

@@ -152,6 +152,62 @@ def test_each_injected_fault_is_logged_and_a_reset_disarms_the_rest(
     assert control.get("/_emulator/faults").json() == {"faults": [], "injected": []}
 
 
+DECLINE = {"type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds",
+           "message": "Your card has insufficient funds."}
+
+
+def _off_session(api: httpx.Client, email: str) -> tuple[str, str]:
+    customer = api.post("/v1/customers", data={"email": email}).json()["id"]
+    card = api.post("/v1/payment_methods/pm_card_visa/attach", data={"customer": customer})
+    return customer, card.json()["id"]
+
+
+def test_a_rule_with_params_declines_only_that_customers_charges_and_the_others_go_through(
+    control: httpx.Client, client: stripe.StripeClient, api: httpx.Client
+) -> None:
+    (kim, kim_card), (lee, lee_card) = (_off_session(api, "kim@example.com"),
+                                        _off_session(api, "lee@example.com"))
+    rule = arm(control, method="POST", path="/v1/payment_intents", fault="error", status=402,
+               error=DECLINE, params={"customer": kim}, count=2)
+
+    def charge(customer: str, card: str) -> str:
+        try:
+            return str(client.v1.payment_intents.create(params={
+                "amount": 1500, "currency": "usd", "customer": customer, "payment_method": card,
+                "off_session": True, "confirm": True}).status)
+        except stripe.CardError as declined:
+            return f"{declined.http_status} {declined.code} {declined.error.decline_code}"
+
+    outcomes = [charge(lee, lee_card), charge(kim, kim_card), charge(lee, lee_card),
+                charge(kim, kim_card), charge(kim, kim_card)]
+
+    assert rule["params"] == {"customer": kim}
+    declined = "402 card_declined insufficient_funds"
+    assert outcomes == ["succeeded", declined, "succeeded", declined, "succeeded"]
+    assert [pi.customer for pi in client.v1.payment_intents.list().data].count(kim) == 1
+    injected = control.get("/_emulator/faults").json()["injected"]
+    assert [(i["rule"], i["path"]) for i in injected] == [(rule["id"], "/v1/payment_intents")] * 2
+
+
+def test_params_match_the_query_and_nested_form_params_and_a_passed_call_keeps_its_body(
+    control: httpx.Client, api: httpx.Client
+) -> None:
+    arm(control, method="POST", path="/v1/customers", fault="503",
+        params={"metadata": {"plan": "pro"}, "email": "pro@example.com"})
+    arm(control, method="GET", path="/v1/customers", fault="503", params={"email": "x@y.com"})
+
+    answers = [api.post("/v1/customers", data={"email": "pro@example.com",
+                                               "metadata[plan]": "basic"}),
+               api.post("/v1/customers", data={"email": "pro@example.com",
+                                               "metadata[plan]": "pro"}),
+               api.get("/v1/customers", params={"email": "a@b.com"}),
+               api.get("/v1/customers", params={"email": "x@y.com"})]
+
+    assert [a.status_code for a in answers] == [200, 503, 200, 503]
+    assert answers[0].json()["metadata"] == {"plan": "basic"}  # read, then handed on whole
+    assert control.get("/_emulator/faults").json()["faults"] == []
+
+
 @pytest.mark.parametrize("rule", [
     {"method": "GET", "path": "/_emulator/faults", "fault": "503"},
     {"method": "GET", "path": "/v1/prices", "fault": "504"},
@@ -163,6 +219,10 @@ def test_each_injected_fault_is_logged_and_a_reset_disarms_the_rest(
     {"method": "GET", "path": "/v1/prices", "fault": "error", "status": 400},
     {"method": "GET", "path": "/v1/prices", "fault": "503", "colour": "red"},
     {"path": "/v1/prices", "fault": "503"},
+    {"method": "GET", "path": "/v1/prices", "fault": "503", "params": {}},
+    {"method": "GET", "path": "/v1/prices", "fault": "503", "params": {"customer": 5}},
+    {"method": "GET", "path": "/v1/prices", "fault": "503", "params": "customer=cus_1"},
+    {"method": "GET", "path": "/v1/prices", "fault": "503", "params": {"metadata": {}}},
 ])
 def test_a_rule_the_emulator_cannot_use_is_refused_and_nothing_is_armed(
     rule: dict[str, Any], control: httpx.Client
