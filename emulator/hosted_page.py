@@ -35,6 +35,19 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 templates.env.filters["money"] = format_money  # the service's own formatter
 
 
+def per_interval(item: dict[str, Any]) -> str:
+    """`` / month`` (or `` / 3 months``) after the amount of a recurring line item, else ``""``."""
+    recurring = (item.get("price") or {}).get("recurring") if isinstance(item, dict) else None
+    if not recurring:
+        return ""
+    count = int(recurring.get("interval_count") or 1)
+    interval = str(recurring.get("interval") or "")
+    return f" / {interval}" if count == 1 else f" / {count} {interval}s"
+
+
+templates.env.filters["per_interval"] = per_interval
+
+
 def _page(request: Request, rt: Runtime, session: dict[str, Any], *, error: str | None = None,
           status: int = 200) -> Response:
     with rt.state.lock:
