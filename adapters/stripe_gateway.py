@@ -11,6 +11,7 @@ import stripe
 from adapters.stripe_cards import CardCalls
 from adapters.stripe_charges import ChargeCalls
 from adapters.stripe_errors import translated_errors as _translated_errors
+from adapters.stripe_links import LinkCalls
 from adapters.stripe_objects import UnreadableObject, session_facts
 from adapters.stripe_subscriptions import SubscriptionCalls
 from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable
@@ -45,9 +46,10 @@ class CatalogPrice:
         return self.interval is not None
 
 
-class StripeGateway(CardCalls, ChargeCalls, SubscriptionCalls):
-    """Implements the domain's ``StripeGateway``, ``CardGateway`` and ``ChargeGateway``
-    ports (and what the storefront needs); saved cards and charges live in the mixins."""
+class StripeGateway(CardCalls, ChargeCalls, SubscriptionCalls, LinkCalls):
+    """Implements the domain's ``StripeGateway``, ``CardGateway``, ``ChargeGateway`` and
+    ``PaymentLinkGateway`` ports (and what the storefront needs); saved cards, charges,
+    subscriptions and payment links live in the mixins."""
 
     def __init__(self, api_key: str, api_base: str | None = None, max_network_retries: int = 2,
                  timeout_seconds: float = TIMEOUT_SECONDS):

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.openapi_billing import BILLING_PATHS
+from api.openapi_links import LINK_PATHS
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
@@ -166,7 +167,7 @@ DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "checkout-ledger", "version": "0.1.0",
              "description": "Event-sourced backend for Stripe Checkout."},
-    "paths": {**PATHS, **BILLING_PATHS},
+    "paths": {**PATHS, **BILLING_PATHS, **LINK_PATHS},
     "components": {"securitySchemes": {"staff": {"type": "http", "scheme": "bearer"}}},
 }
 

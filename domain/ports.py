@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts
+from domain.model.facts import CheckoutSnapshot, LineItem, Pairs, SessionFacts
 from domain.model.payment_facts import (
     Card,
     ChargeRequest,
@@ -17,6 +17,7 @@ from domain.model.payment_facts import (
     SetupResult,
     StripeCustomer,
 )
+from domain.model.payment_link import CreatedAtStripe
 
 __all__ = ["CheckoutSnapshot", "LineItem"]  # value objects the ports speak in, for adapters
 
@@ -124,4 +125,20 @@ class SubscriptionGateway(Protocol):
     def cancel_subscription(self, subscription_id: str, at_period_end: bool,
                             idempotency_key: str) -> tuple[str, bool]:
         """Cancel now or at the period's end; Stripe's status and ``cancel_at_period_end``."""
+        ...
+
+
+class PaymentLinkGateway(Protocol):
+    """What staff's Payment Links need from Stripe."""
+
+    def create_payment_link(self, price: str, quantity: int, metadata: Pairs,
+                            redirect_url: str) -> CreatedAtStripe:
+        """A new active link for ``quantity`` of ``price``, redirecting to ``redirect_url``
+        after payment. Raises the gateway's refusal (with Stripe's reason) for a price
+        Stripe does not know or will not take."""
+        ...
+
+    def deactivate_payment_link(self, link_id: str) -> None:
+        """The link takes no new payments. Raises :class:`UnknownAtStripe` when Stripe does
+        not know it."""
         ...
