@@ -88,6 +88,7 @@ PATHS: dict[str, dict[str, Any]] = {
         {"200": _json("ok, with each follower's position and lag"),
          "503": _json("unavailable (store) or degraded (a stalled follower named)")})},
     "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text exposition"}})},
+    "/favicon.ico": {"get": _op("The shop's icon (SVG)", {"200": {"description": "image/svg+xml"}})},
     "/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3.1")})},
     "/sessions/{session_id}": {"get": _op(
         "A session's state, now or as of a version or time",

@@ -379,3 +379,48 @@ def test_staff_routes_refuse_a_missing_or_wrong_token(
     answer = service.request(method, path, headers=headers, json={"price": "price_x"})
 
     assert answer.status_code == 401
+
+
+# The storefront -------------------------------------------------------------------------------
+
+
+def test_the_storefront_offers_the_active_links_to_prices_on_sale(
+    service: TestClient, price: str, shop: Shop
+) -> None:
+    offered = create(service, {"price": price, "quantity": 2}).json()
+    withdrawn = create(service, {"price": price}).json()
+    service.post(f"/payment-links/{withdrawn['id']}/deactivate", headers=STAFF)
+
+    page = service.get("/")
+
+    assert page.status_code == 200
+    assert 'id="payment-links"' in page.text
+    assert f'href="{offered["url"]}"' in page.text
+    assert f'href="{withdrawn["url"]}"' not in page.text
+    assert "Sticker pack × 2" in page.text and "$36.00" in page.text
+
+
+def test_the_storefront_shows_no_link_section_without_links(service: TestClient) -> None:
+    assert 'id="payment-links"' not in service.get("/").text
+
+
+def test_a_canceled_checkout_comes_back_to_a_storefront_that_says_so(
+    service: TestClient, price: str
+) -> None:
+    created = service.post("/create-checkout-session", data={"mode": "payment", "price": price},
+                           follow_redirects=False)
+    assert created.status_code == 303
+
+    back = service.get("/?checkout=canceled")
+
+    assert 'id="checkout-canceled"' in back.text and "nothing was charged" in back.text
+    assert 'id="checkout-canceled"' not in service.get("/").text
+
+
+def test_the_favicon_is_served(service: TestClient) -> None:
+    icon = service.get("/favicon.ico")
+    linked = service.get("/static/favicon.svg")
+
+    assert (icon.status_code, linked.status_code) == (200, 200)
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert 'rel="icon" href="/static/favicon.svg"' in service.get("/").text
