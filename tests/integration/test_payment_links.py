@@ -397,7 +397,7 @@ def test_the_storefront_offers_the_active_links_to_prices_on_sale(
     assert 'id="payment-links"' in page.text
     assert f'href="{offered["url"]}"' in page.text
     assert f'href="{withdrawn["url"]}"' not in page.text
-    assert "Sticker pack × 2" in page.text and "$36.00" in page.text
+    assert "Sticker pack \u00d7 2" in page.text and "$36.00" in page.text
 
 
 def test_the_storefront_shows_no_link_section_without_links(service: TestClient) -> None:
