@@ -21,6 +21,7 @@ from emulator.routes import (
     customers,
     events,
     faults,
+    page_clock,
     payment_links,
     payments,
 )
@@ -43,7 +44,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes = [
         *catalog.routes, *customers.routes, *checkout.routes, *events.routes, *payments.routes,
         *billing.routes, *clocks.routes, *payment_links.routes,
-        *hosted_page.routes, *control.routes, *faults.routes,
+        *hosted_page.routes, *control.routes, *faults.routes, *page_clock.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
