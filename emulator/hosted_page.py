@@ -13,6 +13,14 @@ brand and last4 ("Pay with Visa •••• 4242"), with the pre-filled name, e
 ``#saved-card-details``. Paying with it is one click on ``#pay-button``; typing a card number
 into ``#card-number`` chooses a new card instead (the page's script switches the radio, and the
 server treats a typed number as a new card even without script).
+
+After a refused payment (a decline, a wrong number) the page comes back with ``#error`` and
+everything the customer typed and chose, never an empty card field. A recurring price shows its
+interval (`` / month``) on its line, beside ``#total`` (``#total-interval``) and on the button. A
+paid session's page (``#paid``, ``#status``) says so and leads back through ``#return-link`` to
+the success URL (for a Payment Link with ``hosted_confirmation``, its confirmation page); an
+expired one says nothing was charged. Long ids wrap on a phone's 390 px; ``/favicon.ico`` and
+``/favicon.svg`` answer.
 """
 
 from __future__ import annotations
