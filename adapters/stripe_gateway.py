@@ -12,6 +12,7 @@ from adapters.stripe_cards import CardCalls
 from adapters.stripe_charges import ChargeCalls
 from adapters.stripe_errors import translated_errors as _translated_errors
 from adapters.stripe_event_list import EventListCalls
+from adapters.stripe_links import LinkCalls
 from adapters.stripe_objects import UnreadableObject, session_facts
 from adapters.stripe_subscriptions import SubscriptionCalls
 from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable
@@ -46,10 +47,11 @@ class CatalogPrice:
         return self.interval is not None
 
 
-class StripeGateway(CardCalls, ChargeCalls, SubscriptionCalls, EventListCalls):
+class StripeGateway(CardCalls, ChargeCalls, SubscriptionCalls, EventListCalls, LinkCalls):
     """Implements the domain's ``StripeGateway``, ``CardGateway``, ``ChargeGateway``,
-    ``SubscriptionGateway`` and ``EventLister`` ports (and what the storefront needs); saved
-    cards, charges, subscriptions and the list of events live in the mixins."""
+    ``SubscriptionGateway``, ``EventLister`` and ``PaymentLinkGateway`` ports (and what the
+    storefront needs); saved cards, charges, subscriptions, the list of events and payment
+    links live in the mixins."""
 
     def __init__(self, api_key: str, api_base: str | None = None, max_network_retries: int = 2,
                  timeout_seconds: float = TIMEOUT_SECONDS):

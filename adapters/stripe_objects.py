@@ -69,6 +69,7 @@ def session_facts(obj: dict[str, Any]) -> SessionFacts:
         subscription=_id_of(obj, "subscription"),
         client_reference_id=_loose_text(obj, "client_reference_id"),
         metadata=_pairs(obj.get("metadata")),
+        payment_link=_id_of(obj, "payment_link"),
     )
 
 

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from api import console, customers, health, pages, staff, subscriptions, support
+from api import console, customers, health, pages, payment_links, staff, subscriptions, support
 from api.errors import exception_handlers
 from api.openapi import openapi
 from api.security_headers import SecurityHeaders
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
         *console.routes,
         *customers.routes,
         *subscriptions.routes,
+        *payment_links.routes,
         Mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static"),
     ]
     app = Starlette(

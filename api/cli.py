@@ -178,6 +178,50 @@ def reprocess(
         raise typer.Exit(1)
 
 
+@cli.command("payment-link")
+def payment_link(
+    price: Annotated[str, typer.Argument(help="The Stripe price to sell (price_...)")],
+    quantity: Annotated[int, typer.Option(help="How many of it, 1 to 999")] = 1,
+) -> None:
+    """Create a Stripe Payment Link for PRICE whose customers land on the success page, as
+    POST /payment-links does; recorded under your user name (JSON)."""
+    import getpass
+
+    from eventsourcing.persistence import PersistenceError
+
+    from adapters.stripe_gateway import StripeGateway
+    from adapters.stripe_links import PaymentLinkRefused
+    from api.params import BadParameter
+    from api.payment_links import link_order, link_view
+    from domain.apps.payment_links import PaymentLinks
+    from domain.ports import StripeRefused, StripeUnavailable
+
+    try:
+        order = link_order({"price": price, "quantity": quantity})
+    except BadParameter as bad:
+        fail(str(bad))
+    settings = load_settings(serving=False)
+    if settings.local_mode:
+        fail("STRIPE_API_KEY is needed to reach Stripe (local mode's emulator lives only as long "
+             "as its `serve`: set STRIPE_API_KEY and STRIPE_API_BASE to the key and emulator it "
+             "printed, or use POST /payment-links)")
+    settings.store.prepare()
+    links = PaymentLinks(env=settings.store.env_for(PaymentLinks.name), public_url=settings.public_url,
+                         stripe=StripeGateway(settings.stripe_api_key or "", settings.stripe_api_base))
+    try:
+        link = links.create(order, f"cli:{getpass.getuser()}")
+    except PaymentLinkRefused as refused:
+        fail(f"Stripe refused the payment link: {refused}", code=1)
+    except (StripeUnavailable, StripeRefused) as error:
+        fail(str(error), code=1)
+    except PersistenceError as error:
+        fail(f"DATABASE_URL: cannot record the link in {settings.store.where}: "
+             f"{' '.join(str(error).split())}", code=1)
+    finally:
+        links.close()
+    _print(link_view(link))
+
+
 def _share_metrics_between_processes() -> None:
     """The web and worker processes count into one directory that /metrics adds up.
     prometheus_client reads the setting when first imported, so this comes first."""

@@ -17,12 +17,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
 from adapters.stripe_gateway import CheckoutRefused
+from adapters.stripe_links import PaymentLinkRefused
 from api.params import BadParameter
 from domain.apps.subscriptions import NothingToDo
 from domain.errors import (
     ChargeNotFound,
     CustomerNotFound,
     IdempotencyConflict,
+    PaymentLinkNotFound,
     SessionNotFound,
     SubscriptionNotFound,
 )
@@ -43,6 +45,8 @@ class _Hidden:
 ERRORS: dict[type[Exception], tuple[int, str | _Hidden]] = {
     BadParameter: (400, ""),
     CheckoutRefused: (400, ""),
+    PaymentLinkRefused: (400, "Stripe refused the payment link: "),
+    PaymentLinkNotFound: (404, ""),
     CardNotUsable: (400, ""),
     SessionNotFound: (404, ""),
     SubscriptionNotFound: (404, ""),

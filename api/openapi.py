@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.openapi_billing import BILLING_PATHS
+from api.openapi_links import LINK_PATHS
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
@@ -87,6 +88,7 @@ PATHS: dict[str, dict[str, Any]] = {
         {"200": _json("ok, with each follower's position and lag"),
          "503": _json("unavailable (store) or degraded (a stalled follower named)")})},
     "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text exposition"}})},
+    "/favicon.ico": {"get": _op("The shop's icon (SVG)", {"200": {"description": "image/svg+xml"}})},
     "/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3.1")})},
     "/sessions/{session_id}": {"get": _op(
         "A session's state, now or as of a version or time",
@@ -243,7 +245,7 @@ DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "checkout-ledger", "version": "0.1.0",
              "description": "Event-sourced backend for Stripe Checkout."},
-    "paths": {**PATHS, **BILLING_PATHS},
+    "paths": {**PATHS, **BILLING_PATHS, **LINK_PATHS},
     "components": {"securitySchemes": {
         "staff": {"type": "http", "scheme": "bearer"},
         "console": {"type": "apiKey", "in": "cookie", "name": "checkout_ledger_console",

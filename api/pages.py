@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -95,7 +95,8 @@ class CheckoutOrder:
         params: dict[str, Any] = {
             "mode": self.mode,
             "success_url": f"{public_url}/success?session_id={{CHECKOUT_SESSION_ID}}",
-            "cancel_url": f"{public_url}/",
+            # The storefront says the checkout was canceled (and that nothing was charged).
+            "cancel_url": f"{public_url}/?checkout=canceled",
         }
         if self.price is not None:
             params["line_items"] = [{"price": self.price, "quantity": self.quantity}]
@@ -132,14 +133,48 @@ _UNAVAILABLE = "Payments are unavailable just now; please try again in a few min
 
 
 async def storefront(request: Request) -> Response:
-    """``GET /``: the active prices, each with a checkout button, and "Save a card"."""
+    """``GET /``: the active prices, each with a checkout button, "Save a card", and the
+    active Payment Links staff made (``?checkout=canceled``: the customer came back from
+    Checkout without paying, and is told so)."""
     services: Services = request.app.state.services
     try:
         prices = await run_in_threadpool(services.stripe.list_prices)
     except (StripeUnavailable, StripeRefused) as error:
         log.error("storefront: cannot list prices: %s", error)  # the detail is for staff
         return _error_page(request, 503, "The shop is unavailable", _UNAVAILABLE)
-    return _render(request, "storefront.html", {"prices": prices})
+    links = await run_in_threadpool(_offered_links, services, prices)
+    canceled = request.query_params.get("checkout") == "canceled"
+    return _render(request, "storefront.html", {"prices": prices, "links": links,
+                                                 "canceled": canceled})
+
+
+@dataclass(frozen=True)
+class OfferedLink:
+    """An active Payment Link the storefront shows, with what it sells."""
+
+    url: str
+    product_name: str
+    quantity: int
+    amount: int
+    currency: str
+    interval: str | None
+
+
+def _offered_links(services: Services, prices: list[CatalogPrice]) -> list[OfferedLink]:
+    """The service's active links to prices on sale now (a link to a price Stripe no longer
+    sells, or made against another Stripe account or emulator, is left out). The store
+    being down leaves the links out, not the shop."""
+    try:
+        links = services.payment_links.links()
+    except PersistenceError as error:
+        log.warning("storefront: cannot read the payment links: %s", error)
+        return []
+    on_sale = {price.id: price for price in prices}
+    return [OfferedLink(link.url, on_sale[link.price].product_name, link.quantity,
+                        on_sale[link.price].unit_amount * link.quantity,
+                        on_sale[link.price].currency,
+                        interval(on_sale[link.price]) if on_sale[link.price].recurring else None)
+            for link in links if link.active and link.price in on_sale]
 
 
 async def create_checkout_session(request: Request) -> Response:
@@ -212,8 +247,18 @@ async def success(request: Request) -> Response:
     return _render(request, "success.html", _receipt(session_id, outcome))
 
 
+_FAVICON = Path(__file__).with_name("static") / "favicon.svg"
+
+
+async def favicon(request: Request) -> Response:
+    """``GET /favicon.ico``: what browsers ask for on their own (the pages link the SVG)."""
+    return FileResponse(_FAVICON, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 routes: list[BaseRoute] = [
     Route("/", storefront, methods=["GET"]),
+    Route("/favicon.ico", favicon, methods=["GET"]),
     Route("/create-checkout-session", create_checkout_session, methods=["POST"]),
     Route("/success", success, methods=["GET"]),
 ]

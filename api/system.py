@@ -36,6 +36,7 @@ from domain.apps.fulfillment import FulfillmentProcess
 from domain.apps.inbox import Inbox
 from domain.apps.ledger import Ledger
 from domain.apps.notices import CustomerNotices
+from domain.apps.payment_links import PaymentLinks
 from domain.apps.pipeline import PIPELINE
 from domain.apps.processing import BatchProcessor
 from domain.apps.reconciliation import Reconciler
@@ -92,6 +93,7 @@ class Services:
     committer: GroupCommitter[StripeEvent, bool]
     verifier: WebhookVerifier | None
     metrics: Metrics
+    payment_links: PaymentLinks  # follows nothing: staff commands and their record
     lease: Lease = field(init=False)
     _stopping: threading.Event = field(init=False, default_factory=threading.Event)
 
@@ -140,6 +142,7 @@ class Services:
                     self.cards, self.support, self.notices,
                     self.fulfillment, self.ledger, self.inbox):
             app.close()
+        self.payment_links.close()
 
 
 class _Prompts:
@@ -223,9 +226,11 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
         inbox.record, on_commit=prompts.of(Inbox.name))
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
+    payment_links = PaymentLinks(env=env(PaymentLinks.name), stripe=stripe,
+                                 public_url=settings.public_url)
     return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
                     charges, subscriptions, directory, reconciler, stripe,
-                    tuple(followers), runners, committer, verifier, metrics)
+                    tuple(followers), runners, committer, verifier, metrics, payment_links)
 
 
 

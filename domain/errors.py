@@ -43,3 +43,11 @@ class ChargeNotFound(LedgerError):
 class IdempotencyConflict(LedgerError):
     """The idempotency key was used before for a different charge."""
 
+
+
+class PaymentLinkNotFound(LedgerError):
+    """The service never created a Payment Link with this id."""
+
+    def __init__(self, link_id: str) -> None:
+        super().__init__(f"payment link {link_id} not found (not one the service created)")
+        self.link_id = link_id

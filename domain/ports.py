@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from domain.model.facts import CheckoutSnapshot, LineItem, SessionFacts, StripeEvent
+from domain.model.facts import CheckoutSnapshot, LineItem, Pairs, SessionFacts, StripeEvent
 from domain.model.payment_facts import (
     Card,
     ChargeRequest,
@@ -18,6 +18,7 @@ from domain.model.payment_facts import (
     SetupResult,
     StripeCustomer,
 )
+from domain.model.payment_link import CreatedAtStripe
 
 __all__ = ["CheckoutSnapshot", "LineItem"]  # value objects the ports speak in, for adapters
 
@@ -135,4 +136,20 @@ class EventLister(Protocol):
                     ) -> Iterator[StripeEvent]:
         """Every event of these types created after the time, newest first, each checked
         as a webhook is. Raises :class:`StripeUnavailable` while Stripe cannot be reached."""
+        ...
+
+
+class PaymentLinkGateway(Protocol):
+    """What staff's Payment Links need from Stripe."""
+
+    def create_payment_link(self, price: str, quantity: int, metadata: Pairs,
+                            redirect_url: str) -> CreatedAtStripe:
+        """A new active link for ``quantity`` of ``price``, redirecting to ``redirect_url``
+        after payment. Raises the gateway's refusal (with Stripe's reason) for a price
+        Stripe does not know or will not take."""
+        ...
+
+    def deactivate_payment_link(self, link_id: str) -> None:
+        """The link takes no new payments. Raises :class:`UnknownAtStripe` when Stripe does
+        not know it."""
         ...

@@ -12,7 +12,19 @@ from starlette.routing import Route
 from emulator import hosted_page
 from emulator.config import EmulatorConfig
 from emulator.faults import FaultInjection
-from emulator.routes import billing, catalog, checkout, clocks, control, customers, events, faults, payments
+from emulator.routes import (
+    billing,
+    catalog,
+    checkout,
+    clocks,
+    control,
+    customers,
+    events,
+    faults,
+    page_clock,
+    payment_links,
+    payments,
+)
 from emulator.runtime import Runtime
 from emulator.v1 import unknown_route
 
@@ -31,8 +43,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     routes = [
         *catalog.routes, *customers.routes, *checkout.routes, *events.routes, *payments.routes,
-        *billing.routes, *clocks.routes,
-        *hosted_page.routes, *control.routes, *faults.routes,
+        *billing.routes, *clocks.routes, *payment_links.routes,
+        *hosted_page.routes, *control.routes, *faults.routes, *page_clock.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]

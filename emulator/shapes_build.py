@@ -22,7 +22,7 @@ RESOURCES = [
     "checkout.session", "item", "price", "product", "customer", "event", "webhook_endpoint",
     "payment_intent", "setup_intent", "payment_method", "subscription", "subscription_item",
     "plan", "deleted_webhook_endpoint", "charge", "deleted_customer", "invoice", "line_item",
-    "test_helpers.test_clock", "deleted_test_helpers.test_clock",
+    "test_helpers.test_clock", "deleted_test_helpers.test_clock", "payment_link",
 ]
 
 # Keys of Stripe's examples that the pinned API version no longer sends (the invoice names its
@@ -94,6 +94,20 @@ NEUTRAL: dict[str, dict[str, Any]] = {
                   "discount_amounts": [], "metadata": {}},
     "test_helpers.test_clock": {"name": None, "status": "ready", "status_details": {}},
     "webhook_endpoint": {"description": None},
+    "payment_link": {
+        "after_completion": {"hosted_confirmation": {"custom_message": None},
+                             "type": "hosted_confirmation"},
+        "automatic_tax": {"enabled": False, "liability": None},
+        "consent_collection": None, "custom_fields": [],
+        "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
+                        "terms_of_service_acceptance": None},
+        "invoice_creation": {"enabled": False, "invoice_data": {
+            "account_tax_ids": None, "custom_fields": None, "description": None, "footer": None,
+            "issuer": None, "metadata": {}, "rendering_options": None}},
+        "managed_payments": {"enabled": False}, "payment_intent_data": None,
+        "payment_method_options": None, "restrictions": None,
+        "shipping_address_collection": None, "subscription_data": None, "transfer_data": None,
+    },
     "charge": {
         "source": None, "transfer_data": None, "shipping": None, "balance_transaction": None,
         "receipt_url": None, "description": None, "payment_method_details": None,

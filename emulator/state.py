@@ -28,7 +28,7 @@ _KIND_NAMES = {"checkout.session": "checkout.session", "payment_intent": "paymen
 PREFIXES = {"cs": "checkout.session", "price": "price", "prod": "product", "cus": "customer",
             "pi": "payment_intent", "seti": "setup_intent", "pm": "payment_method",
             "evt": "event", "we": "webhook_endpoint", "sub": "subscription", "ch": "charge",
-            "in": "invoice", "clock": "test_helpers.test_clock"}
+            "in": "invoice", "clock": "test_helpers.test_clock", "plink": "payment_link"}
 
 
 @dataclass

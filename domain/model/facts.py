@@ -58,6 +58,9 @@ class SessionFacts:
     subscription: str | None = None
     client_reference_id: str | None = None
     metadata: Pairs = ()
+    # The Payment Link the session was opened from (None otherwise, and in facts recorded
+    # before the service read it).
+    payment_link: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class SessionState:
     subscription: str | None = None
     client_reference_id: str | None = None
     metadata: Pairs = ()
+    payment_link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class FailureRecord:
 
 
 _COPIED = ("mode", "customer", "customer_email", "amount_subtotal", "amount_total", "currency",
-           "payment_intent", "setup_intent", "subscription", "client_reference_id")
+           "payment_intent", "setup_intent", "subscription", "client_reference_id",
+           "payment_link")
 
 
 def latest(applied: Iterable[AppliedFact]) -> SessionFacts | None:

@@ -11,6 +11,8 @@
   no delivery is pending (``{"timeout": seconds}``); 504 if they did not finish in time.
 - ``POST /_emulator/reset``: forget everything.
 - ``/_emulator/faults``: make the next N calls of a ``/v1`` route fail (``emulator/routes/faults.py``).
+- ``/_emulator/clock``: move the hosted page's clock (the prefill's 30 minutes,
+  ``emulator/routes/page_clock.py``).
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def test_create_checkout_session_redirects_to_the_hosted_page_with_our_success_u
     session = stripe_emulator.session(location.rsplit("/", 1)[-1])
     assert session["url"] == location
     assert session["success_url"] == f"{PUBLIC_URL}/success?session_id={{CHECKOUT_SESSION_ID}}"
-    assert session["cancel_url"] == f"{PUBLIC_URL}/"
+    assert session["cancel_url"] == f"{PUBLIC_URL}/?checkout=canceled"
     assert (session["mode"], session["amount_total"], session["currency"]) == ("payment", 7500, "usd")
 
 

@@ -158,3 +158,50 @@ def test_a_card_without_billing_details_is_not_prefilled(state: EmulatorState) -
     saved_card(state, ada, billing=billing(name=None))
 
     assert chosen(state, session(state, ada)) is None
+
+
+def test_subscription_mode_with_a_default_that_is_not_a_card_prefills_the_newest_card(
+    state: EmulatorState
+) -> None:
+    ada = customer(state)
+    older = saved_card(state, ada, created=1_700_000_000)
+    newest = saved_card(state, ada, "5555555555554444", created=1_700_000_100)
+    bank = saved_card(state, ada, "4000056655665556", created=1_700_000_200)
+    bank["type"] = "us_bank_account"  # the default is a bank account, never pre-filled
+    ada["invoice_settings"]["default_payment_method"] = bank["id"]
+
+    assert chosen(state, session(state, ada, mode="subscription")) == newest["id"]
+    assert older["id"] != newest["id"]
+
+
+def test_required_collection_prefills_the_newest_card_with_a_whole_address(
+    state: EmulatorState
+) -> None:
+    ada = customer(state)
+    whole = saved_card(state, ada, created=1_700_000_000)
+    saved_card(state, ada, "5555555555554444", created=1_700_000_100,
+               billing=billing(line1=None, city=None))
+
+    assert chosen(state, session(state, ada, billing_address_collection="required")) \
+        == whole["id"]
+    assert chosen(state, session(state, ada)) != whole["id"]  # auto: the newest will do
+
+
+def test_the_window_counts_from_the_sessions_creation_not_the_cards(
+    state: EmulatorState
+) -> None:
+    ada = customer(state)
+    card = saved_card(state, ada, created=1_000_000_000)  # saved long ago
+    cs = session(state, ada)
+
+    assert chosen(state, cs, after=29 * 60) == card["id"]
+
+
+@pytest.mark.parametrize("status", ["complete", "expired"])
+def test_only_an_open_session_prefills(state: EmulatorState, status: str) -> None:
+    ada = customer(state)
+    saved_card(state, ada)
+    cs = session(state, ada, mode="subscription")
+    cs["status"] = status
+
+    assert chosen(state, cs) is None

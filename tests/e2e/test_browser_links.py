@@ -1,0 +1,134 @@
+"""Selling with a Payment Link in local mode, in headless Chromium: staff make a link, the
+storefront offers it, a customer pays through it and the ledger fulfils the session; and a
+customer who cancels comes back to a storefront that says so. Screenshots at a phone's width
+(390 px) and a desktop's go to ``tests/artifacts/storefront/`` (gitignored).
+
+``checkout-ledger serve`` runs in local mode as in ``test_browser.py`` (same fixtures).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.test_browser import (  # noqa: F401  (fixtures)
+    CHROMIUM,
+    LocalService,
+    browser,
+    service,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "storefront"
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does)"),
+]
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:  # noqa: F811
+    context = browser.new_context(viewport=SIZES[request.param])  # type: ignore[arg-type]
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    failed: list[str] = []
+    opened.on("response", lambda r: failed.append(f"{r.status} {r.url}")
+              if r.status >= 400 else None)
+    opened.failed = failed  # type: ignore[attr-defined]
+    opened.size = request.param  # type: ignore[attr-defined]
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.size}.png"),  # type: ignore[attr-defined]
+                    full_page=True)
+
+
+def fits(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size
+    assert viewport is not None and width <= viewport["width"], f"{width} px wide"
+
+
+def staff(service: LocalService) -> dict[str, str]:  # noqa: F811
+    return {"Authorization": f"Bearer {service.staff_token}"}
+
+
+def sticker_price(service: LocalService) -> str:  # noqa: F811
+    """The seeded sticker pack's price id, read from the storefront."""
+    page = httpx.get(f"{service.url}/", trust_env=False).text
+    found = re.search(r'data-price="(price_\w+)">\s*<div>\s*<h2>Sticker pack', page)
+    assert found, page
+    return found.group(1)
+
+
+def until(check: Any, seconds: float = 15) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("gave up waiting")
+
+
+def test_a_customer_pays_through_the_storefronts_payment_link_and_is_fulfilled(
+    service: LocalService, sized: Page  # noqa: F811
+) -> None:
+    created = httpx.post(f"{service.url}/payment-links", trust_env=False, headers=staff(service),
+                         json={"price": sticker_price(service), "quantity": 2})
+    assert created.status_code == 201, created.text
+    link = created.json()
+
+    sized.goto(f"{service.url}/")
+    offer = sized.locator("#payment-links li", has=sized.locator(f'a[href="{link["url"]}"]'))
+    expect(offer).to_contain_text("Sticker pack \u00d7 2")
+    fits(sized)
+    shot(sized, "storefront-with-link")
+    offer.get_by_role("link").click()
+    sized.wait_for_url(re.compile(r"/pay/cs_"))
+    fits(sized)
+    sized.fill("#card-number", "4242 4242 4242 4242")
+    sized.click("#pay-button")
+
+    sized.wait_for_url(re.compile(r"/success\?session_id=cs_"))
+    expect(sized.locator("#result")).to_have_attribute("data-status", "fulfilled")
+    expect(sized.locator("#line-items")).to_contain_text("Granted: 2 x Sticker pack")
+    fits(sized)
+    shot(sized, "link-success")
+    session_id = sized.url.split("session_id=", 1)[1]
+    state = httpx.get(f"{service.url}/sessions/{session_id}", headers=staff(service),
+                      trust_env=False).json()
+    assert state["payment_link"] == link["id"]
+    types = until(lambda: (t := service.history_types(session_id)) and "Completed" in t and t)
+    assert types.count("Fulfilled") == 1
+    assert sized.failed == []  # type: ignore[attr-defined]  # no favicon 404
+
+
+def test_a_canceled_checkout_returns_to_a_storefront_that_says_nothing_was_charged(
+    service: LocalService, sized: Page  # noqa: F811
+) -> None:
+    sized.goto(f"{service.url}/")
+    sized.locator("li.product", has_text="Ledger T-shirt").get_by_role("button").click()
+    sized.wait_for_url(re.compile(r"/pay/cs_"))
+
+    sized.click("#cancel-link")
+
+    sized.wait_for_url(re.compile(r"/\?checkout=canceled$"))
+    expect(sized.locator("#checkout-canceled")).to_contain_text("nothing was charged")
+    fits(sized)
+    shot(sized, "canceled")
+    assert sized.failed == []  # type: ignore[attr-defined]
