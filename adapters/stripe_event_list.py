@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -36,6 +37,13 @@ class EventListCalls:
                 for event in self.client.v1.events.list(params=params).auto_paging_iter():
                     data = event.to_dict()
                     try:
-                        yield translate(data, orjson.dumps(data).decode())
+                        yield translate(data, orjson.dumps(data, default=_as_sent).decode())
                     except RejectedWebhook as rejected:
                         log.warning("reconciliation skips %s: %s", data.get("id"), rejected)
+
+
+def _as_sent(value: Any) -> str:
+    """Stripe sends its ``*_decimal`` fields as strings; the SDK reads them as Decimals."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 
 from domain.apps.processing import BatchProcessor
 from domain.model.access import Access, Entitlement, Purchase, access_uuid
@@ -54,8 +54,12 @@ class Customers(BatchProcessor):
         return recordings
 
     def access(self, customer_id: str) -> Access | None:
-        """What the customer bought (None if nothing yet)."""
-        found = self.current(access_uuid(customer_id))
+        """What the customer bought (None if nothing yet). Read only: with an aggregate
+        cache, the cached object itself (brought up to date), never to be changed."""
+        try:
+            found: Any = self.repository.get(access_uuid(customer_id), deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return None
         return found if isinstance(found, Access) else None
 
     def entitlements(self, customer_id: str, now: datetime, grace: timedelta
