@@ -12,7 +12,18 @@ from starlette.routing import Route
 from emulator import hosted_page
 from emulator.config import EmulatorConfig
 from emulator.faults import FaultInjection
-from emulator.routes import billing, catalog, checkout, clocks, control, customers, events, faults, payments
+from emulator.routes import (
+    billing,
+    catalog,
+    checkout,
+    clocks,
+    control,
+    customers,
+    events,
+    faults,
+    payments,
+    stripecli,
+)
 from emulator.runtime import Runtime
 from emulator.v1 import unknown_route
 
@@ -31,7 +42,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     routes = [
         *catalog.routes, *customers.routes, *checkout.routes, *events.routes, *payments.routes,
-        *billing.routes, *clocks.routes,
+        *billing.routes, *clocks.routes, *stripecli.routes,
         *hosted_page.routes, *control.routes, *faults.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
