@@ -21,6 +21,7 @@ from emulator.routes import (
     customers,
     events,
     faults,
+    payment_pages,
     payments,
     stripecli,
 )
@@ -42,7 +43,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     routes = [
         *catalog.routes, *customers.routes, *checkout.routes, *events.routes, *payments.routes,
-        *billing.routes, *clocks.routes, *stripecli.routes,
+        *billing.routes, *clocks.routes, *stripecli.routes, *payment_pages.routes,
         *hosted_page.routes, *control.routes, *faults.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),

@@ -112,7 +112,9 @@ _BILLING: Spec = {"email": None, "name": None, "phone": None, "address": {
     "state": None}}
 CREATE_PM: Spec = {"type": None, "metadata": None, "expand": None, "allow_redisplay": None,
                    "billing_details": _BILLING,
-                   "card": {"number": None, "exp_month": None, "exp_year": None, "cvc": None}}
+                   "card": {"number": None, "exp_month": None, "exp_year": None, "cvc": None,
+                            "token": None},
+                   "sepa_debit": {"iban": None}}
 UPDATE_PM: Spec = {"metadata": None, "expand": None, "allow_redisplay": None,
                    "billing_details": _BILLING}
 LIST_PMS: Spec = {**PAGE, "customer": None, "type": None}
