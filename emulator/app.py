@@ -21,8 +21,10 @@ from emulator.routes import (
     customers,
     events,
     faults,
+    invoicing,
     payment_pages,
     payments,
+    setup_intents,
     stripecli,
 )
 from emulator.runtime import Runtime
@@ -44,6 +46,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     routes = [
         *catalog.routes, *customers.routes, *checkout.routes, *events.routes, *payments.routes,
         *billing.routes, *clocks.routes, *stripecli.routes, *payment_pages.routes,
+        *setup_intents.routes, *invoicing.routes,
         *hosted_page.routes, *control.routes, *faults.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),

@@ -9,16 +9,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from emulator.errors import invalid, missing_param
+from emulator import shipping
+from emulator.errors import invalid
 from emulator.forms import Params
 from emulator.known import Spec
 
 FUTURE_USAGE = ("on_session", "off_session")
-_ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
-ADDRESS: Spec = {name: None for name in _ADDRESS}
 SPEC: Spec = {"setup_future_usage": None, "description": None, "metadata": None,
-              "shipping": {"name": None, "phone": None, "carrier": None,
-                           "tracking_number": None, "address": ADDRESS}}
+              "shipping": shipping.SPEC}
 
 
 def read(params: Params, mode: str) -> dict[str, Any] | None:
@@ -29,24 +27,9 @@ def read(params: Params, mode: str) -> dict[str, Any] | None:
     if mode != "payment":
         raise invalid(f"You can not pass `payment_intent_data` in `{mode}` mode.",
                       param="payment_intent_data")
-    out: dict[str, Any] = {
-        "setup_future_usage": data.choice("setup_future_usage", FUTURE_USAGE),
-        "description": data.string("description"),
-        "metadata": data.metadata(),
-    }
-    shipping = data.hash("shipping")
-    if shipping.data:
-        address = shipping.hash("address")
-        if not address.data:
-            raise missing_param(shipping.path("address"))
-        address.req("line1")
-        out["shipping"] = {
-            "name": shipping.req("name"), "phone": shipping.string("phone"),
-            "carrier": shipping.string("carrier"),
-            "tracking_number": shipping.string("tracking_number"),
-            "address": {name: address.string(name) for name in _ADDRESS},
-        }
-    return out
+    return {"setup_future_usage": data.choice("setup_future_usage", FUTURE_USAGE),
+            "description": data.string("description"), "metadata": data.metadata(),
+            "shipping": shipping.read(data.hash("shipping"))}
 
 
 def apply(pi: dict[str, Any], data: dict[str, Any] | None) -> None:
