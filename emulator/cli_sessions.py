@@ -9,6 +9,10 @@ event the emulator emits from then on, signed with the session's secret, to forw
 - Events emitted while a session's websocket reconnects (the CLI resets it every
   ``reconnect_delay`` seconds) wait for it, :data:`BACKLOG` at most; a session that never
   connected gets nothing.
+- A session with no websocket for :data:`IDLE_SECONDS` (the CLI exited, or never connected:
+  ``--print-secret``) is forgotten; connecting to it then is ``Unknown WebSocket ID.``, on which
+  the CLI opens a new session, as with Stripe's expired ones.
+- ``POST /_emulator/reset`` leaves the sessions alone: a CLI listening keeps listening.
 - What the CLI answers (``webhook_response``: the status the forward URL gave) is written to the
   delivery log (``GET /_emulator/deliveries``), with the endpoint ``stripecli:<websocket_id>``.
 """
@@ -28,6 +32,7 @@ from typing import Any
 from emulator.ids import random_token
 
 BACKLOG = 1000
+IDLE_SECONDS = 60.0
 RECONNECT_DELAY_SECONDS = 300
 FEATURES = ("webhooks",)
 
@@ -54,6 +59,7 @@ class CliSession:
     websocket_id: str
     device_name: str
     connected_once: bool = False
+    idle_since: float | None = field(default_factory=time.monotonic)  # None while connected
     listener: Listener | None = None
     backlog: deque[Pending] = field(default_factory=lambda: deque(maxlen=BACKLOG))
     sent: dict[str, str] = field(default_factory=dict)  # event id -> type, until answered
@@ -72,6 +78,7 @@ class CliHub:
         """A new session (the CLI connects its websocket next)."""
         session = CliSession("cliws_" + random_token(24), device_name)
         with self.lock:
+            self._forget_idle()
             self.sessions[session.websocket_id] = session
         return session
 
@@ -84,6 +91,7 @@ class CliHub:
         with self.lock:
             session.connected_once = True
             session.listener = listener
+            session.idle_since = None
             waiting = list(session.backlog)
             session.backlog.clear()
         for item in waiting:
@@ -94,6 +102,7 @@ class CliHub:
         with self.lock:
             if session.listener is listener:
                 session.listener = None
+                session.idle_since = time.monotonic()
                 while not listener.queue.empty():
                     session.backlog.append(listener.queue.get_nowait())
 
@@ -101,11 +110,18 @@ class CliHub:
         """State listener (under the state lock): queue the event for every session."""
         item = (event["id"], event["type"], json.dumps(event, indent=2))
         with self.lock:
+            self._forget_idle()
             for session in self.sessions.values():
                 if session.listener is not None:
                     session.listener.push(item)
                 elif session.connected_once:
                     session.backlog.append(item)
+
+    def _forget_idle(self) -> None:
+        limit = time.monotonic() - IDLE_SECONDS
+        for key, session in list(self.sessions.items()):
+            if session.idle_since is not None and session.idle_since < limit:
+                del self.sessions[key]
 
     def sent(self, session: CliSession, event_id: str, event_type: str) -> None:
         with self.lock:
