@@ -20,6 +20,7 @@ event the emulator emits from then on, signed with the session's secret, to forw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import threading
@@ -49,7 +50,9 @@ class Listener:
     queue: asyncio.Queue[Pending]
 
     def push(self, item: Pending) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        # A closed loop (the server stopped) took the websocket with it: nothing to wake.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
 
 @dataclass
@@ -108,9 +111,11 @@ class CliHub:
 
     def on_event(self, event: dict[str, Any]) -> None:
         """State listener (under the state lock): queue the event for every session."""
-        item = (event["id"], event["type"], json.dumps(event, indent=2))
         with self.lock:
             self._forget_idle()
+            if not self.sessions:
+                return
+            item = (event["id"], event["type"], json.dumps(event, indent=2))
             for session in self.sessions.values():
                 if session.listener is not None:
                     session.listener.push(item)

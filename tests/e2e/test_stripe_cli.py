@@ -23,6 +23,7 @@ from api.stripe_cli import TRIGGERS
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer, free_port
 from tests.conftest import STAFF, STAFF_TOKEN
+from tests.support import stripe_cli
 from tests.support.stripe_cli import API_KEY, StripeCli, cli_or_skip
 
 DAY = 86_400
@@ -176,3 +177,16 @@ def test_stripe_listen_forwards_every_trigger_to_the_service_which_applies_it(
         _stop(listener)
         _stop(service)
         stripe.close()
+
+
+@pytest.mark.parametrize(("npm", "reason"), [
+    (None, "npm is not installed"), ("/usr/bin/npm", "make stripe-cli installs it")])
+def test_without_the_cli_the_test_skips_saying_why(
+        monkeypatch: pytest.MonkeyPatch, npm: str | None, reason: str) -> None:
+    monkeypatch.setattr(stripe_cli, "installed", lambda: None)
+    monkeypatch.setattr(stripe_cli.shutil, "which", lambda name: npm)
+
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        stripe_cli.cli_or_skip()
+
+    assert reason in str(skipped.value)
