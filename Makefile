@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps run test check bench
+.PHONY: install system-deps stripe-cli run test check bench
 
 # The renewals bench plays 200 subscriptions by default (about 2,400 renewals, a few minutes on
 # 2 cores); the issue's full size is RENEWAL_ARGS="--subscriptions 1000".
@@ -26,11 +26,17 @@ $(STAMP): pyproject.toml
 system-deps:
 	@sh .ci/system-deps.sh
 
+# The official Stripe CLI (from npm, into the gitignored var/stripe-cli) for the tests that drive
+# the service with it; see the README's "Develop with the Stripe CLI".
+stripe-cli:
+	@sh .ci/stripe-cli.sh
+
 run: install
 	$(VENV)/bin/checkout-ledger serve
 
 test: install
-	@sh .ci/system-deps.sh postgresql chromium chromium-driver
+	@sh .ci/system-deps.sh postgresql chromium chromium-driver npm
+	@sh .ci/stripe-cli.sh
 	$(PY) -m pytest
 
 check: install

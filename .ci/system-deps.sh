@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages named as arguments (default: all the project uses) when they are
 # missing. Only root installs; anyone else gets told what is missing. Never fails the build: a
-# test that needs a missing program says so itself (PostgreSQL fails loudly, browsers skip).
-#   sh .ci/system-deps.sh [postgresql] [wrk] [chromium] [chromium-driver]
+# test that needs a missing program says so itself (PostgreSQL fails loudly, browsers and the
+# Stripe CLI skip).
+#   sh .ci/system-deps.sh [postgresql] [wrk] [chromium] [chromium-driver] [npm]
 set -u
-[ $# -gt 0 ] || set -- postgresql wrk chromium chromium-driver
+[ $# -gt 0 ] || set -- postgresql wrk chromium chromium-driver npm
 
 has_postgres_server() {
     for bin in /usr/lib/postgresql/*/bin/initdb; do [ -x "$bin" ] && return 0; done

@@ -4,6 +4,11 @@
 process, seeds a few prices, registers the service's ``/webhook`` as the emulator's webhook
 endpoint (the emulator then signs and delivers the ``checkout.session.*`` events exactly as
 Stripe would), and prints everything a person needs to click through a purchase.
+
+The service also accepts what ``stripe listen --forward-to .../webhook`` forwards from the same
+emulator (signed with the emulator's CLI secret), so the Stripe CLI's ``listen`` and ``trigger``
+command lines it prints work as they are. An event then arrives twice, once from the endpoint
+and once through the CLI; the second is recorded as a duplicate (``"duplicate": true``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TextIO
 
 from adapters.stripe_gateway import StripeGateway
 from api.settings import Settings
+from api.stripe_cli import listen_command, trigger_command
 from emulator.seed import seed_catalog
 from emulator.server import EmulatorServer
 
@@ -37,6 +43,7 @@ def start_local_stripe(settings: Settings, *, out: TextIO | None = None) -> Sett
     gateway = StripeGateway(LOCAL_API_KEY, server.url)
     webhook_url = f"http://{_loopback(settings.host)}:{settings.port}/webhook"
     secret = gateway.create_webhook_endpoint(webhook_url)
+    cli_secret = server.app.state.runtime.cli.secret  # what `stripe listen` signs with
 
     staff_tokens = dict(settings.staff_tokens)
     new_token = None
@@ -48,7 +55,7 @@ def start_local_stripe(settings: Settings, *, out: TextIO | None = None) -> Sett
         settings,
         stripe_api_key=LOCAL_API_KEY,
         stripe_api_base=server.url,
-        webhook_secrets=(secret,),
+        webhook_secrets=(secret, cli_secret),
         staff_tokens=staff_tokens,
         emulator_url=server.url,
     )
@@ -93,6 +100,17 @@ def _announce(settings: Settings, webhook_url: str, new_token: str | None, price
         f"    curl -H 'Authorization: Bearer {token}' {public}/sessions/cs_...",
         f"    curl -H 'Authorization: Bearer {token}' {public}/sessions/cs_.../history",
         f"    curl -H 'Authorization: Bearer {token}' {public}/support/failures",
+        *_stripe_cli_lines(str(settings.emulator_url), str(settings.stripe_api_key),
+                           webhook_url),
         "",
     ]
     print("\n".join(lines), file=out, flush=True)
+
+
+def _stripe_cli_lines(api_base: str, api_key: str, webhook_url: str) -> list[str]:
+    """The Stripe CLI's loop against this emulator (README: "Develop with the Stripe CLI")."""
+    return [
+        "  Stripe CLI (npm install @stripe/cli; events also reach /webhook without it):",
+        "    " + " ".join(listen_command(api_base, api_key, webhook_url)),
+        "    " + " ".join(trigger_command(api_base, api_key, "checkout.session.completed")),
+    ]

@@ -21,9 +21,13 @@ from emulator.routes import (
     customers,
     events,
     faults,
+    invoicing,
     page_clock,
     payment_links,
+    payment_pages,
     payments,
+    setup_intents,
+    stripecli,
 )
 from emulator.runtime import Runtime
 from emulator.v1 import unknown_route
@@ -43,7 +47,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     routes = [
         *catalog.routes, *customers.routes, *checkout.routes, *events.routes, *payments.routes,
-        *billing.routes, *clocks.routes, *payment_links.routes,
+        *billing.routes, *clocks.routes, *payment_links.routes, *stripecli.routes,
+        *payment_pages.routes, *setup_intents.routes, *invoicing.routes,
         *hosted_page.routes, *control.routes, *faults.routes, *page_clock.routes,
         Route("/v1/{path:path}", unknown_route,
               methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),

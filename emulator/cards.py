@@ -73,6 +73,9 @@ MAGIC_PAYMENT_METHODS = {
     "pm_card_mastercard_debit": "5200828282828210",
     "pm_card_discover": "6011111111111117",
 }
+# Stripe's test tokens, named like the payment methods: ``tok_visa``, ``tok_chargeDeclined``...
+MAGIC_TOKENS = {"tok_" + name.removeprefix("pm_card_"): number
+                for name, number in MAGIC_PAYMENT_METHODS.items()}
 
 
 def fingerprint(number: str) -> str:

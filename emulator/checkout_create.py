@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from emulator import prefill
+from emulator import checkout_intent_data, prefill
 from emulator.errors import invalid, missing_param
 from emulator.forms import Params
 from emulator.ids import new_id
@@ -118,6 +118,7 @@ def create_session(state: EmulatorState, params: Params, base_url: str) -> dict[
     saved_options = prefill.saved_options(params, customer_id)
     redisplay = params.hash("payment_method_data").choice("allow_redisplay",
                                                           prefill.REDISPLAY_VALUES)
+    intent_data = checkout_intent_data.read(params, mode)
     created = now()
     expires_at = params.integer("expires_at")
     if expires_at is not None and not MIN_SECONDS <= expires_at - created <= MAX_SECONDS:
@@ -181,6 +182,8 @@ def create_session(state: EmulatorState, params: Params, base_url: str) -> dict[
         state.put(session)
         if redisplay:
             state.checkout_options[session_id] = {"allow_redisplay": redisplay}
+        if intent_data:
+            state.checkout_options.setdefault(session_id, {})["payment_intent_data"] = intent_data
         state.line_items[session_id] = [
             build_line_item(price, qty, _product_name(state, price)) for price, qty in items
         ]

@@ -31,12 +31,24 @@ def pay_with_bank_debit(state: EmulatorState, session_id: str, outcome: str,
             raise invalid("Bank debit is not available for this Checkout Session.",
                           param="payment_method_types")
         pm = state.put(build_bank_payment_method(customer=None, email=email_of(state, session)))
-        pi = payment_intent_for(state, session, pm, "us_bank_account")
+        return start_debit(state, session, pm, outcome, schedule, delay, with_details=False)
+
+
+def start_debit(state: EmulatorState, session: dict[str, Any], pm: dict[str, Any], outcome: str,
+                schedule: Schedule | None, delay: float | None, *, with_details: bool = True
+                ) -> dict[str, Any]:
+    """Debit ``pm`` (a bank account: ``us_bank_account``, ``sepa_debit``) for the open
+    ``session``: its PaymentIntent is ``processing`` and the session completes unpaid; the
+    debit settles (``outcome``) after ``delay`` or on demand. ``with_details``: the session's
+    ``customer_details`` come from ``pm``'s billing details."""
+    session_id = session["id"]
+    with state.lock:
+        pi = payment_intent_for(state, session, pm, pm["type"])
         pi["status"] = "processing"  # ``processing`` (the hash) describes cards only: stays null
         state.emit("payment_intent.processing", pi)
         session["payment_intent"] = pi["id"]
         state.pending_debits[session_id] = outcome
-        complete(state, session)
+        complete(state, session, pm if with_details else None)
     if schedule is not None and delay is not None:
         schedule(delay, lambda: settle_if_pending(state, session_id))
     return session

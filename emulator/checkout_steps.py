@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import subscriptions
+from emulator import checkout_intent_data, subscriptions
 from emulator.objects_payments import build_payment_intent
 from emulator.state import EmulatorState
 
@@ -23,6 +23,8 @@ def payment_intent_for(state: EmulatorState, session: dict[str, Any], pm: dict[s
                               customer=session["customer"], payment_method=pm["id"],
                               payment_method_types=[kind], metadata={},
                               setup_future_usage=setup_future_usage)
+    options = state.checkout_options.get(session["id"], {})
+    checkout_intent_data.apply(pi, options.get("payment_intent_data"))
     state.put(pi)
     state.emit("payment_intent.created", pi)
     return pi

@@ -88,6 +88,11 @@ def open_invoice(state: EmulatorState, invoice: dict[str, Any],
     """Store the draft (``invoice.created``), then finalize it (``invoice.finalized``)."""
     state.put(invoice)
     state.emit("invoice.created", invoice)
+    finalize(state, invoice, customer)
+
+
+def finalize(state: EmulatorState, invoice: dict[str, Any], customer: dict[str, Any]) -> None:
+    """A draft becomes ``open``, numbered and payable (``invoice.finalized``)."""
     sequence = customer.get("next_invoice_sequence") or 1
     customer["next_invoice_sequence"] = sequence + 1
     at = now()

@@ -1,13 +1,14 @@
-"""Card payment methods: create, update, Stripe's test ids (``pm_card_visa``...), attach, detach."""
+"""Payment methods: create (cards, Stripe's test tokens ``tok_visa``..., SEPA debits), update,
+Stripe's test ids (``pm_card_visa``...), attach, detach."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from emulator import cards
+from emulator import cards, sepa
 from emulator.diff import previous_attributes
-from emulator.errors import card_error, invalid, missing_param
+from emulator.errors import card_error, invalid, missing_param, no_such
 from emulator.forms import Params
 from emulator.objects_payments import build_card_payment_method
 from emulator.prefill import REDISPLAY_VALUES
@@ -44,10 +45,21 @@ def usable(state: EmulatorState, pm: dict[str, Any], *, param: str = "payment_me
 
 
 def create(state: EmulatorState, p: Params) -> dict[str, Any]:
-    """``POST /v1/payment_methods`` with ``type=card`` and raw test card details."""
-    if p.choice("type", ("card",)) is None:
+    """``POST /v1/payment_methods``: ``type=card`` with raw test card details or a test token
+    (``card[token]=tok_visa``), or ``type=sepa_debit`` with ``sepa_debit[iban]``."""
+    kind = p.choice("type", ("card", "sepa_debit"))
+    if kind is None:
         raise missing_param("type")
+    if kind == "sepa_debit":
+        pm, iban = sepa.build(p)
+        state.put(pm)
+        state.debit_outcomes[pm["id"]] = sepa.outcome(iban)
+        pm["metadata"] = p.metadata()
+        _set_details(pm, p)
+        return pm
     card = p.hash("card")
+    if card.has("token"):
+        return _from_token(state, p, card)
     number = card.req("number")
     if not cards.is_valid(number):
         raise card_error("Your card number is incorrect.", code="incorrect_number",
@@ -56,6 +68,22 @@ def create(state: EmulatorState, p: Params) -> dict[str, Any]:
     exp_year = card.integer("exp_year", required=True, minimum=2000, maximum=2100)
     assert exp_month is not None and exp_year is not None
     pm = new_card(state, number, exp_month=exp_month, exp_year=exp_year)
+    pm["metadata"] = p.metadata()
+    _set_details(pm, p)
+    return pm
+
+
+def _from_token(state: EmulatorState, p: Params, card: Params) -> dict[str, Any]:
+    """``card[token]``: one of Stripe's test tokens (``tok_visa``, ``tok_chargeDeclined``...),
+    which may be used any number of times; no card details beside it."""
+    token = card.req("token")
+    if set(card.data) - {"token"}:
+        raise invalid("You cannot provide both card[token] and card details.",
+                      param="card[token]")
+    number = cards.MAGIC_TOKENS.get(token)
+    if number is None:
+        raise no_such("token", token, param="card[token]")
+    pm = new_card(state, number)
     pm["metadata"] = p.metadata()
     _set_details(pm, p)
     return pm

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from emulator import cards, currencies, payment_methods
+from emulator import cards, currencies, payment_methods, shipping
 from emulator.charges import record_charge
 from emulator.errors import DOCS, card_error, invalid
 from emulator.forms import Params
@@ -58,6 +58,7 @@ def create_payment_intent(state: EmulatorState, p: Params) -> dict[str, Any]:
                               metadata=p.metadata(), description=p.string("description"),
                               setup_future_usage=p.string("setup_future_usage"))
     pi["receipt_email"] = p.string("receipt_email")
+    pi["shipping"] = shipping.read(p.hash("shipping"))
     state.put(pi)
     state.emit("payment_intent.created", pi)
     if confirm:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 
+from emulator.cli_sessions import CliHub
 from emulator.config import EmulatorConfig
 from emulator.delivery import Deliverer
 from emulator.faults import FaultTable
@@ -16,18 +18,27 @@ from emulator.state import EmulatorState
 
 @dataclass
 class Runtime:
-    """Config, state, the timer thread, the webhook deliverer and the armed faults of one app."""
+    """Config, state, the timer thread, the webhook deliverer, the Stripe CLI's sessions and the
+    armed faults of one app."""
 
     config: EmulatorConfig
     state: EmulatorState = field(init=False)
     scheduler: Scheduler = field(init=False)
     deliverer: Deliverer = field(init=False)
     faults: FaultTable = field(init=False, default_factory=FaultTable)
+    cli: CliHub = field(init=False)
 
     def __post_init__(self) -> None:
         self.state = EmulatorState(self.config)
         self.scheduler = Scheduler()
         self.deliverer = Deliverer(self.state, self.scheduler, self.config)
+        self.cli = CliHub(self._log_delivery)
+        self.state.listeners.append(self.cli.on_event)
+
+    def _log_delivery(self, entry: dict[str, Any]) -> None:
+        """What a ``stripe listen`` forward answered, in the deliveries' log."""
+        with self.deliverer.lock:
+            self.deliverer.log.append(entry)
 
     def start(self) -> None:
         """Start background work (the lifespan calls this)."""

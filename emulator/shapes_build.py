@@ -23,6 +23,7 @@ RESOURCES = [
     "payment_intent", "setup_intent", "payment_method", "subscription", "subscription_item",
     "plan", "deleted_webhook_endpoint", "charge", "deleted_customer", "invoice", "line_item",
     "test_helpers.test_clock", "deleted_test_helpers.test_clock", "payment_link",
+    "invoiceitem",
 ]
 
 # Keys of Stripe's examples that the pinned API version no longer sends (the invoice names its
@@ -93,6 +94,8 @@ NEUTRAL: dict[str, dict[str, Any]] = {
     "line_item": {"pretax_credit_amounts": [], "taxes": [], "parent": None,
                   "discount_amounts": [], "metadata": {}},
     "test_helpers.test_clock": {"name": None, "status": "ready", "status_details": {}},
+    "invoiceitem": {"invoice": None, "parent": None, "description": None, "net_amount": 0,
+                    "quantity_decimal": "1", "test_clock": None},
     "webhook_endpoint": {"description": None},
     "payment_link": {
         "after_completion": {"hosted_confirmation": {"custom_message": None},

@@ -78,13 +78,16 @@ class EmulatorState:
             self.pending_debits: dict[str, str] = {}
             # pm_id -> full test card number (never served; decides how charges behave).
             self.card_numbers: dict[str, str] = {}
+            # pm_id of a bank debit (SEPA) -> how its debits settle (``emulator.sepa.outcome``).
+            self.debit_outcomes: dict[str, str] = {}
             # Payment methods that may not be used again (detached, or used with no customer).
             self.spent_payment_methods: set[str] = set()
             # cus_id -> ``{"id", "object": "customer", "deleted": true}`` once deleted.
             self.deleted_customers: dict[str, dict[str, Any]] = {}
             # cs_id -> create parameters Stripe keeps but never serves on the session
-            # (``payment_method_data[allow_redisplay]`` as ``{"allow_redisplay": ...}``).
-            self.checkout_options: dict[str, dict[str, str]] = {}
+            # (``payment_method_data[allow_redisplay]`` as ``{"allow_redisplay": ...}``,
+            # ``payment_intent_data`` as ``{"payment_intent_data": {...}}``).
+            self.checkout_options: dict[str, dict[str, Any]] = {}
 
     # -- objects ---------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from emulator import subscriptions
+from emulator import one_off_invoices, subscriptions
 from emulator.errors import invalid
 from emulator.expand import expand, expand_page
 from emulator.forms import Params
@@ -143,6 +143,9 @@ def pay_invoice(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
     subscription's default; a decline is the card's 402 (the attempt is counted)."""
     state = rt.state
     invoice = state.get("invoice", request.path_params["id"])
+    if invoice["parent"] is None:  # of no subscription
+        return expand(state, one_off_invoices.pay(state, invoice, p.string("payment_method"),
+                                                  p.boolean("off_session")), p.array("expand"))
     if invoice["status"] == "paid":
         raise invalid("Invoice is already paid.")
     if invoice["status"] != "open":

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from emulator import checkout_flow
+from emulator import checkout_flow, checkout_intent_data
 from emulator.checkout_create import create_session
 from emulator.expand import data_paths, expand, expand_page
 from emulator.forms import Params
@@ -80,6 +80,7 @@ CREATE: Spec = {
     "payment_method_types": None, "expires_at": None, "locale": None, "expand": None,
     "line_items": {"price": None, "quantity": None, "price_data": _PRICE_DATA},
     "billing_address_collection": None, "payment_method_data": {"allow_redisplay": None},
+    "payment_intent_data": checkout_intent_data.SPEC,
     "saved_payment_method_options": {"allow_redisplay_filters": None,
                                      "payment_method_remove": None, "payment_method_save": None},
 }

@@ -63,7 +63,10 @@ def create_customer(request: Request, p: Params, rt: Runtime) -> dict[str, Any]:
             raise invalid("The payment method you provided has already been attached to a "
                           "customer.", param="payment_method")
         payment_methods.usable(rt.state, pm)
-    default = _default_pm(rt.state, p, customer["id"], also=pm["id"] if pm else None)
+    given = p.string("payment_method")
+    default = _default_pm(rt.state, p, customer["id"], also=given)
+    if pm is not None and default == given:
+        default = pm["id"]  # ``pm_card_visa`` twice names the one card made from it
     customer["invoice_settings"]["default_payment_method"] = default
     rt.state.put(customer)
     rt.state.emit("customer.created", customer)

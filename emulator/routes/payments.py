@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from emulator import payment_methods, payments
+from emulator import payment_methods, payments, shipping
 from emulator.errors import missing_param
 from emulator.expand import expand, expand_page
 from emulator.forms import Params
@@ -105,14 +105,16 @@ SECRET: Spec = {"expand": None, "client_secret": None}
 CREATE_PI: Spec = {"amount": None, "currency": None, "customer": None, "payment_method": None,
                    "confirm": None, "off_session": None, "description": None, "metadata": None,
                    "payment_method_types": None, "setup_future_usage": None,
-                   "receipt_email": None, "expand": None}
+                   "receipt_email": None, "shipping": shipping.SPEC, "expand": None}
 CONFIRM_PI: Spec = {"payment_method": None, "off_session": None, "expand": None}
 _BILLING: Spec = {"email": None, "name": None, "phone": None, "address": {
     "city": None, "country": None, "line1": None, "line2": None, "postal_code": None,
     "state": None}}
 CREATE_PM: Spec = {"type": None, "metadata": None, "expand": None, "allow_redisplay": None,
                    "billing_details": _BILLING,
-                   "card": {"number": None, "exp_month": None, "exp_year": None, "cvc": None}}
+                   "card": {"number": None, "exp_month": None, "exp_year": None, "cvc": None,
+                            "token": None},
+                   "sepa_debit": {"iban": None}}
 UPDATE_PM: Spec = {"metadata": None, "expand": None, "allow_redisplay": None,
                    "billing_details": _BILLING}
 LIST_PMS: Spec = {**PAGE, "customer": None, "type": None}

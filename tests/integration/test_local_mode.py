@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import stripe
 
@@ -31,7 +32,9 @@ def test_local_mode_points_the_sdk_and_webhooks_at_a_running_emulator(
     assert settings.stripe_api_key == LOCAL_API_KEY
     assert settings.stripe_api_base == settings.emulator_url
     assert settings.emulator_url is not None and settings.emulator_url.startswith("http://127.0.0.1:")
-    assert len(settings.webhook_secrets) == 1 and settings.webhook_secrets[0].startswith("whsec_")
+    # The endpoint's secret, and the one `stripe listen` signs with.
+    assert len(settings.webhook_secrets) == 2
+    assert all(secret.startswith("whsec_") for secret in settings.webhook_secrets)
     sdk = stripe.StripeClient(LOCAL_API_KEY, base_addresses={"api": settings.emulator_url})
     [endpoint] = sdk.v1.webhook_endpoints.list().data
     assert endpoint.url == "http://127.0.0.1:4343/webhook"
@@ -51,6 +54,21 @@ def test_local_mode_makes_a_staff_token_and_prints_every_url_and_token(
     assert f"Staff token:      {token}" in printed
     assert f"curl -H 'Authorization: Bearer {token}' http://127.0.0.1:4343/sessions/cs_" in printed
     assert str(settings.emulator_url) in printed
+
+
+def test_local_mode_prints_stripe_cli_lines_whose_events_the_service_accepts(
+    started: tuple[Settings, str],
+) -> None:
+    settings, printed = started
+    base, key = settings.emulator_url, LOCAL_API_KEY
+    session = httpx.post(f"{base}/v1/stripecli/sessions", auth=(key, ""),
+                         data={"device_name": "test"}).json()
+
+    assert (f"stripe listen --api-base {base} --api-key {key} --skip-update --events "
+            in printed)
+    assert "--forward-to http://127.0.0.1:4343/webhook" in printed
+    assert f"stripe trigger checkout.session.completed --api-base {base} --api-key {key}" in printed
+    assert session["secret"] in settings.webhook_secrets
 
 
 def test_local_mode_keeps_configured_staff_tokens() -> None:
