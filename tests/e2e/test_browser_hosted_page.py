@@ -21,12 +21,12 @@ from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
+from tests.support import browser_pages
+from tests.support.browser_pages import SIZES, fits, sized_page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "hosted_page"
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 API_KEY = "sk_test_browser"
 ADA = {"email": "ada@example.com", "name": "Ada Lovelace",
        "address": {"country": "US", "postal_code": "94080"}}
@@ -69,34 +69,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(params=list(SIZES))
 def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    """A page at each size; every answer of 400 or more is kept in ``page.failed``."""
-    context = browser.new_context(viewport=SIZES[request.param])  # type: ignore[arg-type]
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    failed: list[str] = []
-    opened.on("response", lambda r: failed.append(f"{r.status} {r.url}")
-              if r.status >= 400 else None)
-    opened.failed = failed  # type: ignore[attr-defined]
-    opened.size = request.param  # type: ignore[attr-defined]
-    try:
-        yield opened
-    finally:
-        context.close()
+    yield from sized_page(browser, request.param)
 
 
 def shot(page: Page, name: str) -> None:
-    """A full-page screenshot, ``tests/artifacts/hosted_page/<name>-<size>.png``."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.size}.png"),  # type: ignore[attr-defined]
-                    full_page=True)
-
-
-def fits(page: Page) -> None:
-    """Nothing is wider than the screen (no sideways scrolling on a phone)."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.viewport_size
-    assert viewport is not None
-    assert width <= viewport["width"], f"page is {width} px wide on a {viewport['width']} px screen"
+    browser_pages.shot(page, "hosted_page", name)
 
 
 def price(sdk: stripe.StripeClient, amount: int = 1800, *, name: str = "Sticker pack",

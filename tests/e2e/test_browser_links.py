@@ -24,9 +24,8 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures)
     browser,
     service,
 )
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "storefront"
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+from tests.support import browser_pages
+from tests.support.browser_pages import SIZES, fits, sized_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,30 +36,11 @@ pytestmark = [
 
 @pytest.fixture(params=list(SIZES))
 def sized(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport=SIZES[request.param])  # type: ignore[arg-type]
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    failed: list[str] = []
-    opened.on("response", lambda r: failed.append(f"{r.status} {r.url}")
-              if r.status >= 400 else None)
-    opened.failed = failed  # type: ignore[attr-defined]
-    opened.size = request.param  # type: ignore[attr-defined]
-    try:
-        yield opened
-    finally:
-        context.close()
+    yield from sized_page(browser, request.param)
 
 
 def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.size}.png"),  # type: ignore[attr-defined]
-                    full_page=True)
-
-
-def fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.viewport_size
-    assert viewport is not None and width <= viewport["width"], f"{width} px wide"
+    browser_pages.shot(page, "storefront", name)
 
 
 def staff(service: LocalService) -> dict[str, str]:  # noqa: F811
