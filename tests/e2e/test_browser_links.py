@@ -9,10 +9,8 @@ customer who cancels comes back to a storefront that says so. Screenshots at a p
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures)
     browser,
     service,
 )
+from tests.e2e.test_browser import _until as until
 from tests.support import browser_pages
 from tests.support.browser_pages import SIZES, fits, sized_page
 
@@ -53,16 +52,6 @@ def sticker_price(service: LocalService) -> str:  # noqa: F811
     found = re.search(r'data-price="(price_\w+)">\s*<div>\s*<h2>Sticker pack', page)
     assert found, page
     return found.group(1)
-
-
-def until(check: Any, seconds: float = 15) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("gave up waiting")
 
 
 def test_a_customer_pays_through_the_storefronts_payment_link_and_is_fulfilled(
