@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 
-from api.settings import Settings, SettingsError
-
-T = TypeVar("T")
-
-cli = typer.Typer(
-    help="Event-sourced backend for Stripe Checkout. Settings come from the environment "
-         "(see README).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from api.cli_common import (
+    cli,
+    command_services,
+    emit,
+    fail,
+    ledger_only,
+    load_settings,
+    or_not_found,
+    parsed,
+    print_json,
+    store_where,
 )
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"checkout-ledger: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def load_settings(*, serving: bool) -> Settings:
-    """Settings from the environment, or one clear line per problem and exit 2."""
-    try:
-        return Settings.from_env(serving=serving)
-    except SettingsError as error:
-        for problem in error.problems:
-            typer.echo(f"checkout-ledger: {problem}", err=True)
-        raise typer.Exit(2) from None
 
 
 @cli.command()
@@ -78,9 +62,9 @@ def history(session_id: str) -> None:
     """Print every event of a Checkout Session, oldest first (JSON)."""
     from api.views import history_entry
 
-    ledger = _ledger()
-    events = _or_not_found(lambda: ledger.history(session_id))
-    _print({"session": session_id, "events": [history_entry(e) for e in events]})
+    ledger = ledger_only()
+    events = or_not_found(lambda: ledger.history(session_id))
+    print_json({"session": session_id, "events": [history_entry(e) for e in events]})
 
 
 @cli.command()
@@ -96,11 +80,11 @@ def state(
         fail("give --version or --at, not both")
     from api.params import parse_session_id, parse_time
 
-    session_id = _parsed(parse_session_id, session_id, "CS_ID")
-    moment = _parsed(parse_time, at, "--at") if at is not None else None
-    ledger = _ledger()
-    session = _or_not_found(lambda: ledger.session(session_id, version=version, at=moment))
-    _print(session_view(session))
+    session_id = parsed(parse_session_id, session_id, "CS_ID")
+    moment = parsed(parse_time, at, "--at") if at is not None else None
+    ledger = ledger_only()
+    session = or_not_found(lambda: ledger.session(session_id, version=version, at=moment))
+    print_json(session_view(session))
 
 
 @cli.command()
@@ -108,12 +92,11 @@ def failures(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
 ) -> None:
     """Print what needs a person, oldest first (a table, or JSON with --json)."""
-    from api.cli_support import emit
     from api.views import case_view
 
-    services = _services()
+    services = command_services()
     try:
-        cases = [case_view(case) for case in _or_not_found(services.support.failures)]
+        cases = [case_view(case) for case in or_not_found(services.support.failures)]
     finally:
         services.stop()
     columns = ("since", "kind", "id", "customer", "amount", "currency", "attempts", "last_error")
@@ -134,7 +117,7 @@ def fulfill(
     from domain.errors import SessionNotFound
     from domain.ports import StripeRefused, StripeUnavailable, UnknownAtStripe
 
-    services = _services(needs_stripe=True)
+    services = command_services(needs_stripe=True)
     try:
         outcome = services.fulfillment.fulfill_on_request(
             session_id, actor=f"cli:{getpass.getuser()}", reason=reason)
@@ -144,7 +127,6 @@ def fulfill(
         fail(str(error), code=1)
     finally:
         services.stop()
-    from api.cli_support import emit
 
     emit({"session": session_id, "status": outcome.status,
           "newly_fulfilled": outcome.newly_fulfilled}, as_json)
@@ -162,16 +144,15 @@ def reprocess(
 
     from api.params import parse_event_id
 
-    event_id = _parsed(parse_event_id, event_id, "EVT_ID")
-    services = _services()
+    event_id = parsed(parse_event_id, event_id, "EVT_ID")
+    services = command_services()
     try:
         stored = services.inbox.get(event_id)
         if stored is None:
-            fail(f"no stored Stripe event {event_id} in {_where()}", code=1)
+            fail(f"no stored Stripe event {event_id} in {store_where()}", code=1)
         outcome, error = services.ledger.reprocess(stored, f"cli:{getpass.getuser()}", reason)
     finally:
         services.stop()
-    from api.cli_support import emit
 
     emit({"event": event_id, "type": stored.type, "status": outcome, "error": error}, as_json)
     if outcome == "failed":
@@ -219,7 +200,7 @@ def payment_link(
              f"{' '.join(str(error).split())}", code=1)
     finally:
         links.close()
-    _print(link_view(link))
+    print_json(link_view(link))
 
 
 def _share_metrics_between_processes() -> None:
@@ -228,72 +209,6 @@ def _share_metrics_between_processes() -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "prometheus_client" in sys.modules:
         return
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="checkout-ledger-metrics-")
-
-
-def _services(*, needs_stripe: bool = False) -> Any:
-    from api.system import build
-
-    settings = load_settings(serving=False)
-    if needs_stripe and settings.local_mode:
-        fail("STRIPE_API_KEY is needed to reach Stripe (local mode's emulator lives only as "
-             "long as its `serve`)")
-    from domain.apps.pipeline import APPLICATIONS
-
-    return build(_existing_store(settings, tuple(app.name for app in APPLICATIONS)))
-
-
-def _ledger() -> Any:
-    from domain.apps.ledger import Ledger
-
-    settings = _existing_store(load_settings(serving=False), (Ledger.name,))
-    return Ledger(env=settings.store.env_for(Ledger.name, create_table=False))
-
-
-def _existing_store(settings: Settings, app_names: tuple[str, ...]) -> Settings:
-    """``settings`` for a command that never creates a store (no files, no tables); one
-    line naming where it looked, and exit 2, when there is none."""
-    from dataclasses import replace
-
-    from adapters.stores import StoreUnavailable
-
-    try:
-        settings.store.check_exists(app_names)
-    except StoreUnavailable as error:
-        fail(f"DATABASE_URL: {error}")
-    return replace(settings, create_tables=False)
-
-
-def _or_not_found(query: Any) -> Any:
-    from eventsourcing.persistence import PersistenceError
-
-    from domain.errors import SessionNotFound
-
-    try:
-        return query()
-    except SessionNotFound as missing:
-        fail(str(missing), code=1)
-    except PersistenceError as error:  # e.g. PostgreSQL without the ledger's tables
-        fail(f"DATABASE_URL: cannot read the ledger in {_where()}: "
-             f"{' '.join(str(error).split())}")
-
-
-def _where() -> str:
-    return load_settings(serving=False).store.where
-
-
-def _parsed(parse: Callable[[str], T], raw: str, option: str) -> T:
-    """A parameter parsed as the HTTP routes parse it; one line and exit 2 if malformed."""
-    from api.params import BadParameter
-
-    try:
-        return parse(raw)
-    except BadParameter as bad:
-        fail(f"{option}: {bad}")
-
-
-def _print(document: dict[str, Any]) -> None:
-    json.dump(document, sys.stdout, indent=2)
-    sys.stdout.write("\n")
 
 
 def main() -> None:

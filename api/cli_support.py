@@ -6,40 +6,17 @@ and reads the same settings as the service. Registered on :data:`api.cli.cli`.
 
 from __future__ import annotations
 
-import getpass
-import json
 import sys
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from api.cli import _parsed, _services, cli, fail
+from api.cli_common import cli, command_services, emit, fail, me, parsed
 
 JSON = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")]
 REASON = Annotated[str | None, typer.Option(help="Why (kept in the history)")]
-
-
-def me() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def emit(document: dict[str, Any], as_json: bool, rows: list[dict[str, Any]] | None = None,
-         title: str = "") -> None:
-    """The document as JSON, or as a table of ``rows`` (the document's fields otherwise)."""
-    if as_json:
-        json.dump(document, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-        return
-    rows = rows if rows is not None else [{"field": k, "value": v} for k, v in document.items()]
-    table = Table(title=title or None, show_lines=False)
-    for column in (rows[0] if rows else {"": ""}):
-        table.add_column(str(column))
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    Console(width=160).print(table)
 
 
 @cli.command("retry-charge")
@@ -48,8 +25,8 @@ def retry_charge(charge_id: str, reason: REASON = None, as_json: JSON = False) -
     from api.params import parse_charge_id
     from api.payment_views import staff_outcome_view
 
-    charge_id = _parsed(parse_charge_id, charge_id, "ID")
-    services = _services(needs_stripe=True)
+    charge_id = parsed(parse_charge_id, charge_id, "ID")
+    services = command_services(needs_stripe=True)
     try:
         outcome = _known(lambda: services.charges.retry(charge_id, me(), reason))
     finally:
@@ -65,8 +42,8 @@ def recovery_link(charge_id: str, reason: REASON = None, as_json: JSON = False) 
     from api.params import parse_charge_id
     from api.payment_views import staff_outcome_view
 
-    charge_id = _parsed(parse_charge_id, charge_id, "ID")
-    services = _services(needs_stripe=True)
+    charge_id = parsed(parse_charge_id, charge_id, "ID")
+    services = command_services(needs_stripe=True)
     try:
         outcome = _known(lambda: services.charges.new_recovery_link(charge_id, me(), reason))
         services.settle()  # the notice goes out now (a CLI has no worker behind it)
@@ -82,7 +59,7 @@ def reconcile(reason: REASON = None, as_json: JSON = False) -> None:
     """Ingest the Stripe events never delivered (GET /v1/events since the last point)."""
     from api.payment_views import counts_view
 
-    services = _services(needs_stripe=True)
+    services = command_services(needs_stripe=True)
     try:
         with Console(stderr=True).status("Asking Stripe for its events..."):
             counts = _known(lambda: services.reconciler.reconcile(me(), reason))
@@ -98,7 +75,7 @@ def rebuild_projections(as_json: JSON = False) -> None:
     one; exit status 1 if any differs."""
     from api.rebuild import rebuild_all
 
-    services = _services()
+    services = command_services()
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     try:
@@ -130,8 +107,8 @@ def export(
     from api.export import export_log
     from api.params import parse_time
 
-    moment = _parsed(parse_time, since, "--since") if since is not None else None
-    services = _services()
+    moment = parsed(parse_time, since, "--since") if since is not None else None
+    services = command_services()
     try:
         apps = {f.upstream.name: f.upstream for f in services.followers} | {
             f.processor.name: f.processor for f in services.followers}
