@@ -39,6 +39,7 @@ The sequence must not cache values per session (``CACHE 1``, bigserial's default
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import zlib
 from collections.abc import Sequence
@@ -232,16 +233,31 @@ class _ColumnarInsertMixin:
         ).format(settled=Identifier(SETTLED), schema=Identifier(self.datastore.schema),
                  table=Identifier(self.events_table_name), where=SQL(" AND ").join(where))
         found: list[Notification] = []
+        held_back = False
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
             for row in curs.fetchall():
                 if not row["settled"]:
+                    held_back = True
                     break
                 found.append(Notification(
                     id=row["notification_id"], originator_id=row["originator_id"],
                     originator_version=row["originator_version"], topic=row["topic"],
                     state=bytes(row["state"])))
+        self._reads.held_back = held_back
         return found
+
+    def held_back(self) -> bool:
+        """Whether this thread's last read stopped at a row committed but not settled yet
+        (a transaction older than it still runs): worth reading again in a moment."""
+        return bool(getattr(self._reads, "held_back", False))
+
+    @property
+    def _reads(self) -> threading.local:
+        reads = self.__dict__.get("_reads_local")
+        if reads is None:
+            reads = self.__dict__.setdefault("_reads_local", threading.local())
+        return reads  # type: ignore[no-any-return]
 
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]
