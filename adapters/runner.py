@@ -20,6 +20,7 @@ from domain.apps.processing import BatchProcessor, RetryLater, Unreadable
 from domain.ports import NotifierUnavailable, StripeUnavailable
 
 log = logging.getLogger(__name__)
+HELD_BACK_FIRST_WAIT = 0.002  # seconds before reading again rows held back by the watermark
 
 
 class NotLeased(Exception):
@@ -53,6 +54,9 @@ class Follower:
         self.wake = wake or threading.Event()
         self._lock = lock or threading.Lock()
         self._position: int | None = None
+        # The last read stopped at a row another transaction is still settling (PostgreSQL:
+        # see adapters.postgres_store); the runner then reads again in a moment.
+        self.held_back = False
         # Only the events the processor acts on are read (filtered by the store): the others
         # cost nothing here, and the position moves past them with the next one it reads.
         self.topics = _topics(processor.interests)
@@ -105,9 +109,12 @@ class Follower:
     def _process_next_batch(self) -> int:
         if self._position is None:
             self._position = self.position()
-        notifications = self.upstream.recorder.select_notifications(
+        recorder = self.upstream.recorder
+        notifications = recorder.select_notifications(
             start=self._position, limit=self.batch_size, topics=self.topics,
             inclusive_of_start=False)
+        held_back = getattr(recorder, "held_back", None)
+        self.held_back = bool(held_back and held_back())
         if not notifications:
             return 0
         if self.guard is not None:
@@ -179,6 +186,7 @@ class Runner:
 
     def _run(self) -> None:
         backoff = self.poll_interval
+        settling = HELD_BACK_FIRST_WAIT
         while not self._stopping.is_set():
             self.wake.clear()
             try:
@@ -199,6 +207,13 @@ class Runner:
                     log.debug("%s processed %d events", self.name, caught_up)
                 self.last_error = None
                 backoff = self.poll_interval
+            if any(f.held_back for f in self.followers):
+                # Committed rows wait for an older transaction (no NOTIFY may follow its
+                # end): look again soon, less often while it lasts.
+                self.wake.wait(min(settling, self.poll_interval))
+                settling *= 2
+                continue
+            settling = HELD_BACK_FIRST_WAIT
             self.wake.wait(self.poll_interval)
 
     def _pause(self, error: str, backoff: float) -> None:

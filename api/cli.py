@@ -24,14 +24,18 @@ from api.cli_common import (
 
 
 @cli.command()
-def serve() -> None:
+def serve(
+    workers: Annotated[int, typer.Option(
+        help="Web processes on the one port (more than 1 needs PostgreSQL); one worker "
+             "process runs beside them")] = 1,
+) -> None:
     """Run the service (local mode with the Stripe emulator when STRIPE_API_KEY is unset)."""
     settings = load_settings(serving=True)
     _share_metrics_between_processes()
     from api.serve import CannotServe, run
 
     try:
-        run(settings)
+        run(settings, workers=workers)
     except CannotServe as error:
         fail(str(error))
 

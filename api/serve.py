@@ -8,11 +8,14 @@ with one line (:class:`CannotServe`).
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from dataclasses import replace
+from typing import Any
 
 import uvicorn
 from eventsourcing.persistence import PersistenceError
+from uvicorn.supervisors import Multiprocess
 
 from adapters.stores import StoreUnavailable
 from api.app import create_app
@@ -35,7 +38,14 @@ class CannotServe(Exception):
     """Start-up cannot go on; the message is one line naming the setting at fault."""
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, workers: int = 1) -> None:
+    """Serve with ``workers`` web processes (more than one: PostgreSQL only) and, except
+    on the in-memory store, one worker process beside them."""
+    if workers < 1:
+        raise CannotServe("--workers: must be at least 1")
+    if workers > 1 and settings.store.kind != "postgres":
+        raise CannotServe(f"--workers {workers}: several web processes need PostgreSQL "
+                          f"(DATABASE_URL is {settings.store.kind}: one web process only)")
     listening = bind(settings.host, settings.port)
     try:
         settings.store.check_reachable()
@@ -58,21 +68,39 @@ def run(settings: Settings) -> None:
                               f"{settings.store.where}: {error}") from None
         settings = replace(settings, create_tables=False)
         worker = WorkerSupervisor(settings)
-    config = uvicorn.Config(
-        BodyTimeout(create_app(settings, follow=not separate_worker), seconds=BODY_SECONDS),
-        host=settings.host,  # only named in uvicorn's "running on" line: the socket is bound
-        port=settings.port,
-        access_log=False,  # one line per webhook costs more than the webhook itself
-        proxy_headers=False,  # nothing here reads the client's address
-        log_level="info",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        limit_concurrency=MAX_CONCURRENCY,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,  # only named in uvicorn's "running on" line: the socket is bound
+        "port": settings.port,
+        "access_log": False,  # one line per webhook costs more than the webhook itself
+        "proxy_headers": False,  # nothing here reads the client's address
+        "log_level": "info",
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "limit_concurrency": MAX_CONCURRENCY,
+    }
     try:
-        uvicorn.Server(config).run(sockets=[listening])
+        if workers == 1:
+            app = BodyTimeout(create_app(settings, follow=not separate_worker),
+                              seconds=BODY_SECONDS)
+            uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[listening])
+        else:
+            # uvicorn's supervisor: N processes accepting on the one socket, each restarted
+            # if it dies; each builds its app from the settings passed in the environment.
+            os.environ.update(settings.to_env())
+            config = uvicorn.Config("api.serve:web_app", factory=True, workers=workers,
+                                    **options)
+            Multiprocess(config, sockets=[listening]).run()
     finally:
         if worker is not None:
             worker.stop()
+
+
+def web_app() -> BodyTimeout:
+    """One web process of ``serve --workers N`` (settings from the environment; it ingests
+    and answers, the worker process follows)."""
+    configure_logging()
+    settings = Settings.from_env(serving=True)
+    return BodyTimeout(create_app(replace(settings, create_tables=False), follow=False),
+                       seconds=BODY_SECONDS)
 
 
 def bind(host: str, port: int) -> socket.socket:

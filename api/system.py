@@ -19,6 +19,7 @@ from typing import Any
 from adapters.fulfillers import load_fulfiller
 from adapters.group_commit import GroupCommitter
 from adapters.lease import Lease, LeasedRunner
+from adapters.listener import CommitListener
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower, Runner
@@ -97,6 +98,9 @@ class Services:
     verifier: WebhookVerifier | None
     metrics: Metrics
     payment_links: PaymentLinks  # follows nothing: staff commands and their record
+    # PostgreSQL: the NOTIFY channel of each followed application -> its followers' prompt.
+    channels: dict[str, Callable[..., None]] = field(default_factory=dict)
+    listener: CommitListener | None = field(init=False, default=None)
     lease: Lease = field(init=False)
     _stopping: threading.Event = field(init=False, default_factory=threading.Event)
 
@@ -126,6 +130,9 @@ class Services:
         store's lease follows: another process stands by until it can take the lease.
         """
         if follow:
+            if self.channels:
+                # Woken by other processes' commits; the runners' polls are the fallback.
+                self.listener = CommitListener(self.settings.store, self.channels).start()
             LeasedRunner(self.lease, self.runners, self._stopping).start()
 
     def settle(self, rounds: int = 20) -> None:
@@ -138,6 +145,8 @@ class Services:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.listener is not None:
+            self.listener.stop()
         for runner in self.runners:
             runner.stop()
         self.lease.release()
@@ -231,9 +240,12 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     payment_links = PaymentLinks(env=env(PaymentLinks.name), stripe=stripe,
                                  public_url=settings.public_url)
+    channels = ({apps[up.name].recorder.channel_name: prompts.of(up.name) for up, _ in PIPELINE}
+                if settings.store.kind == "postgres" else {})
     return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
                     charges, subscriptions, directory, reconciler, stripe,
-                    tuple(followers), runners, committer, verifier, metrics, payment_links)
+                    tuple(followers), runners, committer, verifier, metrics, payment_links,
+                    channels)
 
 
 

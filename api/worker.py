@@ -19,12 +19,16 @@ from api.settings import Settings
 from api.system import build
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 0.025  # how long a worker may miss an event written by another process
+# How long a worker may miss an event written by another process: on SQLite it polls;
+# on PostgreSQL it is woken by each commit's NOTIFY and only polls as a fallback.
+POLL_SECONDS = 0.025
+FALLBACK_POLL_SECONDS = 1.0
 
 
 def run_worker(settings: Settings) -> None:
     """Follow the inbox until SIGTERM or SIGINT."""
-    services = build(settings, poll_interval=POLL_SECONDS)
+    listens = settings.store.kind == "postgres"
+    services = build(settings, poll_interval=FALLBACK_POLL_SECONDS if listens else POLL_SECONDS)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())

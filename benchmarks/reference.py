@@ -170,12 +170,23 @@ def create_app(store: Store, secret: str) -> Starlette:
     )
 
 
-def main() -> None:
-    """Serve the reference endpoint with the service's settings (`DATABASE_URL`, `HOST`, ...)."""
+def app_from_env() -> Starlette:
+    """The endpoint as configured by the environment (one per web process)."""
     store = store_for(os.environ["DATABASE_URL"], int(os.environ.get("REFERENCE_POOL_SIZE", "20")))
-    app = create_app(store, os.environ["STRIPE_WEBHOOK_SECRET"])
-    uvicorn.run(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ["PORT"]),
-                log_level="warning", access_log=False)
+    return create_app(store, os.environ["STRIPE_WEBHOOK_SECRET"])
+
+
+def main() -> None:
+    """Serve the reference endpoint with the service's settings (`DATABASE_URL`, `HOST`, ...);
+    `REFERENCE_WORKERS=N` runs N web processes on the port (uvicorn's workers)."""
+    workers = int(os.environ.get("REFERENCE_WORKERS") or "1")
+    options = {"host": os.environ.get("HOST", "127.0.0.1"), "port": int(os.environ["PORT"]),
+               "log_level": "warning", "access_log": False}
+    if workers > 1:
+        uvicorn.run("reference:app_from_env", factory=True, workers=workers,
+                    app_dir=os.path.dirname(os.path.abspath(__file__)), **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(app_from_env(), **options)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

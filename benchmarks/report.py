@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-COLUMNS = [("store", 9), ("endpoint", 10), ("rps", 9), ("p50_ms", 8), ("p99_ms", 8),
+COLUMNS = [("store", 9), ("endpoint", 12), ("rps", 9), ("p50_ms", 8), ("p99_ms", 8),
            ("non_2xx", 8), ("errors", 7), ("cpu_ms_per_req_app", 11), ("cpu_ms_per_req_pg", 10),
-           ("other_cpu_pct_of_core", 8)]
+           ("other_cpu_pct_of_core", 8), ("worker_backlog_max", 8), ("worker_drain_s", 7),
+           ("load_average_before", 6)]
 # "other %": CPU that processes outside the run used meanwhile; high means a noisy figure.
 HEADERS = {"cpu_ms_per_req_app": "app ms/req", "cpu_ms_per_req_pg": "pg ms/req",
-           "other_cpu_pct_of_core": "other %"}
+           "other_cpu_pct_of_core": "other %", "worker_backlog_max": "backlog",
+           "worker_drain_s": "drain s", "load_average_before": "load"}
 # The targets for the service on PostgreSQL.
 TARGET_RPS, TARGET_RATIO, TARGET_P99_MS = 2000.0, 1.5, 100.0
 
@@ -25,17 +27,23 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(" ".join(_cell(row.get(name), width) for name, width in COLUMNS))
     print()
     for store in dict.fromkeys(row["store"] for row in rows):
-        by_endpoint = {r["endpoint"]: r for r in rows if r["store"] == store and "rps" in r}
-        service, reference = by_endpoint.get("service"), by_endpoint.get("reference")
-        if service and reference and reference["rps"]:
+        measured = [r for r in rows if r["store"] == store and "rps" in r]
+        reference = next((r for r in measured if r["endpoint"].startswith("reference")), None)
+        services = [r for r in measured if r["endpoint"].startswith("service")]
+        if not (reference and reference["rps"] and services):
+            print(f"{store}: no ratio (needs both endpoints)")
+            continue
+        for service in services:
             ratio = service["rps"] / reference["rps"]
-            print(f"{store}: service/reference = {ratio:.2f}x rps")
+            print(f"{store}: {service['endpoint']} / {reference['endpoint']} = {ratio:.2f}x rps")
             if store == "postgres":
                 print(f"  targets: rps >= {TARGET_RPS:.0f} {_mark(service['rps'] >= TARGET_RPS)}, "
                       f"ratio >= {TARGET_RATIO}x {_mark(ratio >= TARGET_RATIO)}, "
-                      f"p99 < {TARGET_P99_MS:.0f} ms {_mark(service['p99_ms'] < TARGET_P99_MS)}")
-        else:
-            print(f"{store}: no ratio (needs both endpoints)")
+                      f"p99 < {TARGET_P99_MS:.0f} ms {_mark(service['p99_ms'] < TARGET_P99_MS)}, "
+                      f"all 2xx {_mark(not service.get('non_2xx') and not service.get('errors'))}")
+        if len(services) > 1 and services[0]["rps"]:
+            print(f"{store}: {services[-1]['endpoint']} / {services[0]['endpoint']} = "
+                  f"{services[-1]['rps'] / services[0]['rps']:.2f}x rps")
 
 
 def _cell(value: Any, width: int) -> str:

@@ -6,6 +6,13 @@ figures and the service/reference ratio, and writes them all to `benchmarks/resu
 
     .venv/bin/python benchmarks/run.py [--events 10000] [--stores postgres,sqlite]
                                        [--only reference|service]
+                                       [--web-processes 1,2] [--reference-processes 2]
+
+With `--web-processes 1,2` the service runs once per count on PostgreSQL (`serve --workers N`,
+its worker beside them), each on a fresh database; SQLite runs one web process only. While
+the load runs, the service's `/healthz` is read every 250 ms: `worker_backlog_max` is the
+most Inbox events the ledger's follower (in the worker) had not yet applied, and
+`worker_drain_s` how long after the last answer it took to apply them all.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +58,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load", type=Path, default=LOAD,
                         help="the load generator (default: benchmarks/load/load.py)")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--web-processes", default="1",
+                        help="service web processes per run on PostgreSQL, e.g. 1,2")
+    parser.add_argument("--reference-processes", type=int, default=1,
+                        help="web processes of the reference endpoint")
     args = parser.parse_args(argv)
+    args.web_processes = [int(n) for n in args.web_processes.split(",") if n.strip()]
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     unknown = set(args.stores) - set(STORES)
     if unknown:
@@ -74,6 +88,48 @@ def databases(store: str) -> Iterator[tuple[Callable[[str], str], int | None]]:
             yield (lambda endpoint: f"sqlite:///{tmp}/{endpoint}.sqlite3"), None
 
 
+class Backlog:
+    """Samples the ledger follower's backlog from the service's /healthz while load runs."""
+
+    def __init__(self, webhook_url: str) -> None:
+        self.url = webhook_url.rsplit("/", 1)[0] + "/healthz"
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Backlog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def read(self) -> int | None:
+        try:
+            with urllib.request.urlopen(self.url, timeout=5) as response:
+                body = json.loads(response.read())
+        except (OSError, ValueError):
+            return None
+        follower = body.get("followers", {}).get("Ledger<-Inbox")
+        return None if follower is None else int(follower["lag"])
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            lag = self.read()
+            if lag is not None:
+                self.samples.append((time.monotonic(), lag))
+
+    def drain(self, timeout: float = 120.0) -> float | None:
+        """Seconds from now until the backlog is 0 (None: not within ``timeout``)."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.read() == 0:
+                return round(time.monotonic() - start, 2)
+            time.sleep(0.05)
+        return None
+
+
 def drive(args: argparse.Namespace, url: str, cpu_pids: dict[str, int]) -> dict[str, Any]:
     """One load.py run against `url`; its JSON result."""
     command = [sys.executable, str(args.load), "--url", url, "--secret", "whsec_bench",
@@ -96,20 +152,45 @@ def drive(args: argparse.Namespace, url: str, cpu_pids: dict[str, int]) -> dict[
     return result
 
 
+def _runs(args: argparse.Namespace, store: str) -> list[tuple[str, int]]:
+    """(endpoint, web processes) of each run on ``store``, in order."""
+    runs = []
+    for endpoint in [args.only] if args.only else list(ENDPOINTS):
+        if endpoint == "reference":
+            runs.append((endpoint, args.reference_processes))
+        elif store == "postgres":
+            runs += [(endpoint, n) for n in args.web_processes]
+        else:
+            runs.append((endpoint, 1))  # SQLite: one web process
+    return runs
+
+
 def bench_store(args: argparse.Namespace, store: str) -> list[dict[str, Any]]:
     """Both endpoints (or `--only` one) on one store, one after the other."""
     rows: list[dict[str, Any]] = []
     with databases(store) as (fresh_url, db_pid):
-        for endpoint in [args.only] if args.only else list(ENDPOINTS):
-            row: dict[str, Any] = {"store": store, "endpoint": endpoint}
-            print(f"-- {store} / {endpoint}", file=sys.stderr, flush=True)
+        for endpoint, processes in _runs(args, store):
+            name = f"{endpoint} x{processes}"
+            row: dict[str, Any] = {"store": store, "endpoint": name, "processes": processes,
+                                   "load_average_before": os.getloadavg()[0]}
+            print(f"-- {store} / {name}  (load average {os.getloadavg()[0]:.2f})",
+                  file=sys.stderr, flush=True)
             try:
-                with running(endpoint, fresh_url(endpoint)) as (url, app_pid):
+                database = fresh_url(f"{endpoint}{processes}")
+                with running(endpoint, database, processes) as (url, app_pid):
                     pids = {"app": app_pid, **({"pg": db_pid} if db_pid else {})}
-                    row.update(drive(args, url, pids))
+                    if endpoint != "service":
+                        row.update(drive(args, url, pids))
+                    else:
+                        with Backlog(url) as backlog:
+                            row.update(drive(args, url, pids))
+                            row["worker_drain_s"] = backlog.drain()
+                        row["worker_backlog_max"] = max((lag for _, lag in backlog.samples),
+                                                        default=None)
             except EndpointFailed as exc:
                 row["failed"] = str(exc)
-                print(f"   {store} / {endpoint}: {exc}", file=sys.stderr, flush=True)
+                print(f"   {store} / {name}: {exc}", file=sys.stderr, flush=True)
+            row["load_average_after"] = os.getloadavg()[0]
             rows.append(row)
     return rows
 

@@ -56,6 +56,17 @@ class Inbox(Application):
                 duplicate[i] = True
             else:
                 fresh[event.id] = i
+        insert_new = getattr(self.recorder, "insert_new_events", None)
+        if insert_new is not None and fresh:
+            # The store skips what is recorded already (another process's copy) in the
+            # same transaction (PostgreSQL).
+            entries = [ReceivedEvent.receive(events[i]) for i in fresh.values()]
+            stored = [self.mapper.to_stored_event(event)
+                      for entry in entries for event in entry.collect_events()]
+            for i, was_inserted in zip(fresh.values(), insert_new(stored), strict=True):
+                duplicate[i] = not was_inserted
+            self.recent.add([events[i].id for i in fresh.values()])
+            return duplicate
         try:
             self._save_all([ReceivedEvent.receive(events[i]) for i in fresh.values()])
         except IntegrityError:
