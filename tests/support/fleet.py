@@ -131,8 +131,11 @@ class Fleet:
         self.webs: list[WebProcess] = []
 
     def start_web(self, port: int | None = None) -> WebProcess:
+        """A web process on a free port; every one after the first with ``CREATE_TABLE=n``
+        (the first created the tables), as docs/operations.md says to run them."""
         port = port or free_port()
-        web = WebProcess(self.env, port, self.log_dir / f"serve-{port}.log").start()
+        env = {**self.env, **({"CREATE_TABLE": "n"} if self.webs else {})}
+        web = WebProcess(env, port, self.log_dir / f"serve-{port}.log").start()
         self.webs.append(web)
         return web
 
