@@ -199,7 +199,7 @@ class WebhookLoad:
 
     def __init__(self, urls: Callable[[], Sequence[str]] | Sequence[str], secret: str,
                  events: Iterable[dict[str, Any]], *, threads: int = 8, repeat: float = 0.05,
-                 give_up_after: float = 120.0, seed: int = 0) -> None:
+                 give_up_after: float = 120.0, seed: int = 0, open_ended: bool = False) -> None:
         self._urls = urls if callable(urls) else (lambda: list(urls))  # type: ignore[misc]
         self.secret = secret
         self.queue = list(events)
@@ -211,10 +211,18 @@ class WebhookLoad:
         self._lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._next = 0
+        # open-ended: more events come through add() until close(); threads wait meanwhile
+        self._closed = threading.Event()
+        if not open_ended:
+            self._closed.set()
 
     def add(self, events: Iterable[dict[str, Any]]) -> None:
         with self._lock:
             self.queue.extend(events)
+
+    def close(self) -> None:
+        """No more events: the threads end once the queue is delivered."""
+        self._closed.set()
 
     def start(self) -> WebhookLoad:
         for n in range(self.threads):
@@ -230,12 +238,16 @@ class WebhookLoad:
         return self.report
 
     def _take(self) -> dict[str, Any] | None:
-        with self._lock:
-            if self._next >= len(self.queue):
+        while True:
+            closed = self._closed.is_set()
+            with self._lock:
+                if self._next < len(self.queue):
+                    event = self.queue[self._next]
+                    self._next += 1
+                    return event
+            if closed:
                 return None
-            event = self.queue[self._next]
-            self._next += 1
-            return event
+            self._closed.wait(0.05)
 
     def _run(self) -> None:
         with httpx.Client(timeout=10, trust_env=False) as http:
