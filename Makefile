@@ -6,12 +6,15 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps stripe-cli run test check bench
+.PHONY: install system-deps stripe-cli run test check bench soak
 
 # The renewals bench plays 200 subscriptions by default (about 2,400 renewals, a few minutes on
 # 2 cores); the issue's full size is RENEWAL_ARGS="--subscriptions 1000".
 RENEWAL_ARGS ?= --subscriptions 200 --months 12 --failing 0.1
 ENTITLEMENT_ARGS ?= --rate 500 --seconds 30
+# The soak: the fault tests for SOAK_MINUTES with mixed traffic (benchmarks/soak.py).
+SOAK_MINUTES ?= 30
+SOAK_ARGS ?=
 
 install: $(STAMP)
 
@@ -52,3 +55,9 @@ bench: install
 	$(PY) benchmarks/charges.py $(CHARGE_ARGS)
 	$(PY) benchmarks/renewals.py $(RENEWAL_ARGS)
 	$(PY) benchmarks/entitlements.py $(ENTITLEMENT_ARGS)
+
+# Two serve processes on a throwaway PostgreSQL under mixed traffic for SOAK_MINUTES, with a
+# kill -9 or a PostgreSQL stop every minute; prints its figures, exits 1 if a guarantee broke.
+soak: install
+	@sh .ci/system-deps.sh postgresql
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PY) benchmarks/soak.py $(SOAK_ARGS)

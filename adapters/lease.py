@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,9 @@ CHECK_SECONDS = 1.0  # how often an idle holder checks it still holds it
 # holder waits twice as long before it follows, so the two never process side by side.
 FRESH_SECONDS = 0.25
 TAKEOVER_GRACE_SECONDS = 2 * FRESH_SECONDS
+# How the lease's connection names itself in pg_stat_activity, so an operator (and the fault
+# tests) can tell which process follows: see docs/operations.md.
+LEASE_APPLICATION_NAME = "checkout-ledger lease pid=%d host=%s"
 
 # Our own backend still holds the (bigint-keyed) advisory lock: a restarted server, a
 # terminated backend or an explicit unlock all make this false or fail.
@@ -123,7 +127,8 @@ class Lease:
                                      password=store.password, dbname=store.dbname,
                                      autocommit=True, connect_timeout=5, keepalives=1,
                                      keepalives_idle=5, keepalives_interval=5,
-                                     keepalives_count=3)
+                                     keepalives_count=3, application_name=LEASE_APPLICATION_NAME
+                                     % (os.getpid(), socket.gethostname()[:30]))
         row = connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
         if row is None or not row[0]:
             connection.close()

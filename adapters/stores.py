@@ -13,6 +13,22 @@ from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ledger.sqlite3"
 
+# Each eventsourcing application has a connection pool of its own, in every process (eleven
+# applications: docs/operations.md counts them). The pool keeps POOL_SIZE connections open
+# and opens up to POOL_MAX on demand (closed again after 10 idle minutes). Only the Inbox, on
+# the webhook's path, keeps several warm; four for each of the others made one `serve` (web
+# process and worker) hold about 110 idle connections, more than PostgreSQL's default
+# max_connections (100).
+POOL_MAX = 12
+POOL_SIZE = 1
+WARM_POOL_SIZE = {"Inbox": 4}
+
+
+def pool_settings(app_name: str) -> dict[str, str]:
+    """The eventsourcing pool settings of one application on PostgreSQL."""
+    size = WARM_POOL_SIZE.get(app_name, POOL_SIZE)
+    return {"POSTGRES_POOL_SIZE": str(size), "POSTGRES_MAX_OVERFLOW": str(POOL_MAX - size)}
+
 
 class StoreUnavailable(Exception):
     """The store cannot be used (unreachable, or not created yet); the message says where
@@ -84,8 +100,7 @@ class Store:
             # Also how long a request waits for a pooled connection: short, so an outage
             # is a quick 503 rather than a request Stripe gives up on.
             "POSTGRES_CONNECT_TIMEOUT": "2",
-            "POSTGRES_POOL_SIZE": "4",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            **pool_settings(app_name),
             "POSTGRES_PRE_PING": "y",
         }
 

@@ -7,6 +7,7 @@ Runs on the emulator's ``Scheduler`` thread (started by the app's lifespan). The
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -36,6 +37,12 @@ class DeliverySwitches:
     """Wait this long before the first attempt."""
     drop: bool = False
     """Record events (``/v1/events`` lists them) but never deliver them."""
+    drop_share: float = 0.0
+    """Like ``drop``, for this share (0-1) of events picked at random; the others are delivered."""
+    late_share: float = 0.0
+    """This share (0-1) of deliveries, picked at random, waits ``late_seconds`` more, so they
+    arrive after newer events (each copy of a duplicate is picked on its own)."""
+    late_seconds: float = 0.0
 
 
 def matches(endpoint: dict[str, Any], event_type: str) -> bool:
@@ -55,6 +62,7 @@ class Deliverer:
         self.log: list[dict[str, Any]] = []
         self.held: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self.lock = threading.Lock()
+        self._random = random.Random()
         self._client = httpx.Client(timeout=config.delivery_timeout_seconds, trust_env=False)
         state.listeners.append(self.on_event)
 
@@ -82,8 +90,9 @@ class Deliverer:
     def on_event(self, event: dict[str, Any]) -> None:
         """State listener, called under the state lock for every new event."""
         endpoints = [e for e in self.state.all("webhook_endpoint") if matches(e, event["type"])]
-        event["pending_webhooks"] = 0 if self.switches.drop else len(endpoints)
-        if self.switches.drop:
+        drop = self.switches.drop or self._picked(self.switches.drop_share)
+        event["pending_webhooks"] = 0 if drop else len(endpoints)
+        if drop:
             return
         # The body is fixed now: a delivery shows the object as it was when the event happened.
         body = json.dumps(event, indent=2)
@@ -110,10 +119,16 @@ class Deliverer:
         """Deliveries waiting, running or held."""
         return self.scheduler.pending(KIND) + len(self.held)
 
+    def _picked(self, share: float) -> bool:
+        with self.lock:
+            return share > 0 and self._random.random() < share
+
     def _enqueue(self, event: dict[str, Any], target: dict[str, Any], delay: float) -> None:
         copies = 2 if self.switches.duplicate else 1
         for _ in range(copies):
-            self.scheduler.call_later(delay, lambda: self._attempt(event, target, 1), kind=KIND)
+            late = self.switches.late_seconds if self._picked(self.switches.late_share) else 0.0
+            self.scheduler.call_later(delay + late, lambda: self._attempt(event, target, 1),
+                                      kind=KIND)
 
     def _attempt(self, event: dict[str, Any], target: dict[str, Any], attempt: int) -> None:
         status, error, retry = self._post(target)

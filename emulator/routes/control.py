@@ -1,7 +1,7 @@
 """Test switches and shortcuts under ``/_emulator`` (JSON, no API key; never part of Stripe's API).
 
 - ``GET|POST /_emulator/delivery``: read / change ``{"duplicate", "reverse_order", "delay_seconds",
-  "drop"}``.
+  "drop", "drop_share", "late_share", "late_seconds"}`` (``emulator/delivery.py``; shares 0-1).
 - ``POST /_emulator/checkout/sessions/{id}/pay``: ``{"card": "4242..."}``, ``{"method":
   "saved_card", "payment_method": "pm_..."}`` (the card the page pre-fills) or ``{"method":
   "bank_debit_succeeds" | "bank_debit_fails"}``, the hosted page's effect without a browser.
@@ -73,6 +73,8 @@ async def delivery(request: Request) -> JSONResponse:
               if wanted_float else isinstance(value, bool))
         if not ok:
             return bad_request(f"{name} must be {'a number >= 0' if wanted_float else 'a boolean'}")
+        if name.endswith("_share") and value > 1:
+            return bad_request(f"{name} must be a share from 0 to 1")
     switches = await run_in_threadpool(rt.deliverer.configure, **changes)
     return JSONResponse(asdict(switches))
 

@@ -35,3 +35,12 @@ def test_a_postgres_url_is_split_into_the_library_settings() -> None:
 def test_malformed_urls_are_refused_with_a_reason(url: str) -> None:
     with pytest.raises(ValueError, match=r"\w"):
         Store.from_url(url)
+
+
+def test_postgres_pools_keep_few_connections_at_rest_and_the_inbox_warm() -> None:
+    store = Store.from_url("postgresql://ledger:secret@127.0.0.1:5432/ledger")
+
+    inbox, ledger = store.env_for("Inbox"), store.env_for("Ledger")
+
+    assert (inbox["POSTGRES_POOL_SIZE"], inbox["POSTGRES_MAX_OVERFLOW"]) == ("4", "8")
+    assert (ledger["POSTGRES_POOL_SIZE"], ledger["POSTGRES_MAX_OVERFLOW"]) == ("1", "11")

@@ -194,13 +194,48 @@ def test_dropped_events_are_never_delivered_but_listed_by_v1_events(
     assert [e.data.object.id for e in listed.data] == [session.id]
 
 
+def test_a_dropped_share_is_not_delivered_and_the_rest_is(
+    receiver: Any, control: httpx.Client, shop: Any
+) -> None:
+    shop.endpoint(receiver.url, ["checkout.session.completed"])
+    control.post("/_emulator/delivery", json={"drop_share": 0.5}).raise_for_status()
+    sessions = [shop.session(shop.price()) for _ in range(40)]
+
+    for session in sessions:
+        shop.pay(session.id, card=CARD)
+    shop.flush()
+
+    delivered = {e["data"]["object"]["id"] for e in _bodies(receiver.accepted())}
+    assert delivered < {s.id for s in sessions}
+    assert 5 <= len(delivered) <= 35  # about half (P(outside) < 1e-5)
+
+
+def test_late_deliveries_arrive_after_newer_events(
+    receiver: Any, control: httpx.Client, shop: Any
+) -> None:
+    shop.endpoint(receiver.url, ["checkout.session.completed"])
+    control.post("/_emulator/delivery",
+                 json={"late_share": 0.5, "late_seconds": 0.5}).raise_for_status()
+    sessions = [shop.session(shop.price()) for _ in range(20)]
+
+    for session in sessions:
+        shop.pay(session.id, card=CARD)
+    shop.flush()
+
+    arrived = [e["data"]["object"]["id"] for e in _bodies(receiver.accepted())]
+    assert sorted(arrived) == sorted(s.id for s in sessions)
+    assert arrived != [s.id for s in sessions]  # some came after newer ones (P(not) = 21 / 2**20)
+
+
 def test_control_switches_reject_unknown_names_and_wrong_types(control: httpx.Client) -> None:
     responses = [control.post("/_emulator/delivery", json=body)
-                 for body in ({"shuffle": True}, {"duplicate": "yes"}, {"delay_seconds": -1})]
+                 for body in ({"shuffle": True}, {"duplicate": "yes"}, {"delay_seconds": -1},
+                              {"late_share": 1.5}, {"drop_share": True})]
 
-    assert [r.status_code for r in responses] == [400, 400, 400]
+    assert [r.status_code for r in responses] == [400, 400, 400, 400, 400]
     assert control.get("/_emulator/delivery").json() == {
-        "duplicate": False, "reverse_order": False, "delay_seconds": 0.0, "drop": False}
+        "duplicate": False, "reverse_order": False, "delay_seconds": 0.0, "drop": False,
+        "drop_share": 0.0, "late_share": 0.0, "late_seconds": 0.0}
 
 
 def test_deleted_endpoints_receive_nothing_more(
