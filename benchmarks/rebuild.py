@@ -204,14 +204,16 @@ class Seeder:
         self._record(events)
 
 
-def seed(services: Services, stripe: FakeStripeGateway, events: int, round_size: int
-         ) -> tuple[Seeder, dict[str, Any]]:
-    """Rounds of ``round_size`` sessions until the store holds ``events`` events; the
-    seeder (what it made) and the figures of the seeding."""
+def seed(services: Services, stripe: FakeStripeGateway, events: int, round_size: int,
+         min_rounds: int = 1) -> tuple[Seeder, dict[str, Any]]:
+    """Rounds of ``round_size`` sessions until the store holds ``events`` events (and at
+    least ``min_rounds`` rounds); the seeder (what it made) and the seeding's figures."""
     began = time.perf_counter()
     seeder = Seeder(services, stripe)
-    while (total := store_events(services)) < events:
+    rounds = 0
+    while (total := store_events(services)) < events or rounds < min_rounds:
         seeder.round(round_size)
+        rounds += 1
         print(f"   seeded {total} -> {store_events(services)} events "
               f"({time.perf_counter() - began:.0f} s)", file=sys.stderr, flush=True)
     return seeder, {"store_events": store_events(services), "mix": seeder.counts,

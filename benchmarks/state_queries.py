@@ -65,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=30_000,
                         help="seed until the store holds this many events (all logs)")
     parser.add_argument("--months", type=int, default=12,
-                        help="seeding rounds at least (each renews every subscription)")
+                        help="seeding rounds, at least (each renews every subscription)")
     args = parser.parse_args(argv)
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     if set(args.stores) - set(STORES):
@@ -79,8 +79,8 @@ def targets(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     services = bench_services(database_url, stripe)
     try:
         # At least --months rounds, so each subscription has months of invoices behind it.
-        round_size = max(200, args.events // (7 * max(args.months, 1)))
-        seeder, seeded = seed(services, stripe, args.events, round_size)
+        round_size = max(100, args.events // (7 * max(args.months, 1)))
+        seeder, seeded = seed(services, stripe, args.events, round_size, args.months)
         picks = random.Random(3)
         sessions = picks.sample(seeder.sessions, min(SAMPLE, len(seeder.sessions)))
         subs = [sub for sub, _, _ in seeder.subscriptions][:SAMPLE]
