@@ -12,6 +12,10 @@ STAMP  := $(VENV)/.installed
 # 2 cores); the issue's full size is RENEWAL_ARGS="--subscriptions 1000".
 RENEWAL_ARGS ?= --subscriptions 200 --months 12 --failing 0.1
 ENTITLEMENT_ARGS ?= --rate 500 --seconds 30
+# The rebuild bench seeds 100,000 events per store (about 2 minutes each on 2 cores) and
+# times `rebuild-projections` over them; the state-queries bench seeds 30,000.
+REBUILD_ARGS ?= --events 100000
+STATE_QUERY_ARGS ?= --rate 300 --seconds 30
 
 install: $(STAMP)
 
@@ -52,3 +56,5 @@ bench: install
 	$(PY) benchmarks/charges.py $(CHARGE_ARGS)
 	$(PY) benchmarks/renewals.py $(RENEWAL_ARGS)
 	$(PY) benchmarks/entitlements.py $(ENTITLEMENT_ARGS)
+	$(PY) benchmarks/rebuild.py $(REBUILD_ARGS)
+	$(PY) benchmarks/state_queries.py $(STATE_QUERY_ARGS)
