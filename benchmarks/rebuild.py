@@ -43,6 +43,7 @@ import logging
 import os
 import pstats
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -85,6 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--round", type=int, default=2000, help="sessions per seeding round")
     parser.add_argument("--profile", action="store_true",
                         help="also profile one rebuild (cProfile, top functions)")
+    parser.add_argument("--measure", metavar="DATABASE_URL",
+                        help="only measure, on this seeded store (what each run does in a "
+                             "fresh process)")
     args = parser.parse_args(argv)
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     if set(args.stores) - set(STORES):
@@ -335,12 +339,13 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
             _, seeded_with = seed(services, stripe, args.events, args.round)
         finally:
             services.stop()
-        # A fresh process's view of the store, as the command has: nothing cached.
-        services = bench_services(database_url, stripe, create=False)
-        try:
-            figures = measure(services, args.profile)
-        finally:
-            services.stop()
+        # Measured in a fresh process, as the command runs: nothing cached, and no heap of
+        # seeding leftovers for the garbage collector to walk.
+        measured = subprocess.run(
+            [sys.executable, __file__, "--measure", database_url,
+             *(["--profile"] if args.profile else [])],
+            stdout=subprocess.PIPE, text=True, check=True)
+        figures = json.loads(measured.stdout.splitlines()[-1])
     return {"bench": "rebuild", "store": store, **seeded_with, **figures,
             "target_events_per_s": TARGET_EVENTS_PER_S, "target_ratio": TARGET_RATIO,
             "cpus": os.cpu_count()}
@@ -350,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("adapters.notifiers").setLevel(logging.ERROR)
     logging.getLogger("domain").setLevel(logging.ERROR)
+    if args.measure:
+        services = bench_services(args.measure, FakeStripeGateway(), create=False)
+        try:
+            print(json.dumps(measure(services, args.profile)), flush=True)
+        finally:
+            services.stop()
+        return 0
     rows = []
     for store in args.stores:
         print(f"-- rebuild / {store}", file=sys.stderr, flush=True)
