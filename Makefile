@@ -15,6 +15,10 @@ ENTITLEMENT_ARGS ?= --rate 500 --seconds 30
 # The soak: the fault tests for SOAK_MINUTES with mixed traffic (benchmarks/soak.py).
 SOAK_MINUTES ?= 30
 SOAK_ARGS ?=
+# The rebuild bench seeds 100,000 events per store (about 2 minutes each on 2 cores) and
+# times `rebuild-projections` over them; the state-queries bench seeds 30,000.
+REBUILD_ARGS ?= --events 100000
+STATE_QUERY_ARGS ?= --rate 300 --seconds 30
 
 install: $(STAMP)
 
@@ -55,6 +59,8 @@ bench: install
 	$(PY) benchmarks/charges.py $(CHARGE_ARGS)
 	$(PY) benchmarks/renewals.py $(RENEWAL_ARGS)
 	$(PY) benchmarks/entitlements.py $(ENTITLEMENT_ARGS)
+	$(PY) benchmarks/rebuild.py $(REBUILD_ARGS)
+	$(PY) benchmarks/state_queries.py $(STATE_QUERY_ARGS)
 
 # Two serve processes on a throwaway PostgreSQL under mixed traffic for SOAK_MINUTES, with a
 # kill -9 or a PostgreSQL stop every minute; prints its figures, exits 1 if a guarantee broke.

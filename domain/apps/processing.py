@@ -23,6 +23,8 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    Cache,
+    LRUCache,
     ProcessingEvent,
     Tracking,
 )
@@ -54,12 +56,30 @@ class Unreadable:
     type: str | None = None
 
 
+class KeptAggregates(Cache[Any, Any]):
+    """A repository cache that holds every aggregate its application recorded, since its
+    store was empty (a rebuild's, see ``api.rebuild``): handed out without copies, never
+    fast-forwarded, and an aggregate it does not hold was never recorded."""
+
+
 class BatchProcessing(ProcessingEvent[Any]):
     """The outcome of one batch, and what was read ahead for it."""
 
     def __init__(self, tracking: Tracking | None = None) -> None:
         super().__init__(tracking)
         self.prefetched: dict[Any, Aggregate | None] = {}
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        """The library's, with a shortcut for the usual object, an :class:`Aggregate`
+        (not an event): the library tells the two apart with runtime protocol checks,
+        measured as a third of a projection's rebuild on Python 3.11."""
+        for obj in objs:
+            if isinstance(obj, Aggregate) and not hasattr(obj, "originator_id"):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            else:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
 
 
 class BatchProcessor(Application):
@@ -91,6 +111,7 @@ class BatchProcessor(Application):
             if failed is None:
                 break
             parked[failed[0]] = failed[1]
+            self._forget_attempt()
         for notification_id, event in batch:
             if notification_id in parked:
                 self.park(upstream, event, parked[notification_id], processing)
@@ -114,6 +135,16 @@ class BatchProcessor(Application):
                               type(event).__name__, notification_id)
                 return notification_id, error
         return None
+
+    def _forget_attempt(self) -> None:
+        """Before a batch is started again: nothing the failed attempt changed is kept.
+        Aggregates are read as copies (or replayed), so there is nothing to do, unless this
+        application's cache hands out its own objects (a rebuild's, see ``api.rebuild``):
+        then that cache is dropped, and aggregates are replayed from the store."""
+        repository = self.repository
+        cache = repository.cache
+        if cache is not None and not repository.deepcopy_from_cache:
+            repository.cache = LRUCache(cache.maxsize) if isinstance(cache, LRUCache) else Cache()
 
     def park(self, upstream: str, event: Any, error: Exception,
              processing: ProcessingEvent) -> None:
@@ -154,6 +185,10 @@ class BatchProcessor(Application):
             prefetched = getattr(processing, "prefetched", {})
             if aggregate_id in prefetched:
                 return prefetched[aggregate_id]
+        kept = self.repository.cache
+        if isinstance(kept, KeptAggregates):
+            held = kept.cache.get(aggregate_id)
+            return held if isinstance(held, Aggregate) else None
         try:
             found: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:

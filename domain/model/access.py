@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -21,6 +22,7 @@ from domain.model.subscription_facts import ACTIVE, PAST_DUE, SubscriptionView
 ONE_TIME = "one_time"
 
 
+@lru_cache(maxsize=16_384)  # a projection asks for the same ids again and again
 def access_uuid(customer_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"checkout-ledger:access:{customer_id}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.base import Record
@@ -18,6 +19,7 @@ from domain.model.payment_facts import Card
 ACTIVE, DETACHED, EXPIRED = "active", "detached", "expired"
 
 
+@lru_cache(maxsize=16_384)  # a projection asks for the same ids again and again
 def customer_uuid(customer_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"checkout-ledger:customer:{customer_id}")
 

@@ -7,6 +7,7 @@ the service knows. Keys are normalised (emails lower-cased) by :func:`directory_
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.base import Record
@@ -20,6 +21,7 @@ def directory_key(raw: str) -> str:
     return raw.lower() if "@" in raw else raw
 
 
+@lru_cache(maxsize=16_384)  # the directory asks for the same keys again and again
 def directory_uuid(key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"checkout-ledger:directory:{directory_key(key)}")
 
