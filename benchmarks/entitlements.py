@@ -171,21 +171,9 @@ async def load(port: int, service_pid: int, customers: list[str], rate: float, s
         "entitlements": lambda i: open_loop.get(
             f"/customers/{chosen[i % len(chosen)]}/entitlements", port, auth),
     }
-    for name, request in requests.items():  # warm-up: connections, caches, the thread pool
-        await open_loop.drive("127.0.0.1", port, name, request, rate, WARMUP_S / 2)
-    folded: dict[str, open_loop.Phase] = {}
-    cpu = dict.fromkeys(requests, 0.0)
-    for _ in range(ROUNDS):
-        for name, request in requests.items():
-            used = cpu_seconds(service_pid)
-            phase = await open_loop.drive("127.0.0.1", port, name, request, rate,
-                                          seconds / ROUNDS)
-            cpu[name] += cpu_seconds(service_pid) - used
-            if name in folded:
-                folded[name].add(phase)
-            else:
-                folded[name] = phase
-    return folded, cpu
+    return await open_loop.phases(port, requests, rate, seconds,
+                                  lambda: cpu_seconds(service_pid), rounds=ROUNDS,
+                                  warmup=WARMUP_S)
 
 
 def profile_reads(services: Services, customers: list[str], count: int) -> dict[str, Any]:

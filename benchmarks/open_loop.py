@@ -186,3 +186,25 @@ def get(path: str, port: int, headers: dict[str, str] | None = None) -> bytes:
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
              *(f"{k}: {v}" for k, v in (headers or {}).items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def phases(port: int, requests: dict[str, Any], rate: float, seconds: float,
+                 cpu_of_service: Callable[[], float], *, rounds: int = 2,
+                 warmup: float = 3.0) -> tuple[dict[str, Phase], dict[str, float]]:
+    """A warm-up, then each endpoint in turn, ``rounds`` times (drift in the machine's load
+    hits them all): each endpoint's phases folded into one, and the CPU seconds the service
+    used during them (``cpu_of_service``: its CPU seconds so far)."""
+    for name, request in requests.items():  # connections, caches, the thread pool
+        await drive("127.0.0.1", port, name, request, rate, warmup / 2)
+    folded: dict[str, Phase] = {}
+    cpu = dict.fromkeys(requests, 0.0)
+    for _ in range(rounds):
+        for name, request in requests.items():
+            used = cpu_of_service()
+            phase = await drive("127.0.0.1", port, name, request, rate, seconds / rounds)
+            cpu[name] += cpu_of_service() - used
+            if name in folded:
+                folded[name].add(phase)
+            else:
+                folded[name] = phase
+    return folded, cpu

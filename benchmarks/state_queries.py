@@ -143,21 +143,9 @@ async def load(port: int, service_pid: int, found: dict[str, Any], rate: float,
         **{name: (lambda i, ps=ps: open_loop.get(ps[i % len(ps)], port, auth))
            for name, ps in planned.items() if ps},
     }
-    for name, request in requests.items():  # warm-up: connections, caches, the thread pool
-        await open_loop.drive("127.0.0.1", port, name, request, rate, WARMUP_S / 2)
-    folded: dict[str, open_loop.Phase] = {}
-    cpu = dict.fromkeys(requests, 0.0)
-    for _ in range(ROUNDS):
-        for name, request in requests.items():
-            used = cpu_seconds(service_pid)
-            phase = await open_loop.drive("127.0.0.1", port, name, request, rate,
-                                          seconds / ROUNDS)
-            cpu[name] += cpu_seconds(service_pid) - used
-            if name in folded:
-                folded[name].add(phase)
-            else:
-                folded[name] = phase
-    return folded, cpu
+    return await open_loop.phases(port, requests, rate, seconds,
+                                  lambda: cpu_seconds(service_pid), rounds=ROUNDS,
+                                  warmup=WARMUP_S)
 
 
 def _check_answers(port: int, found: dict[str, Any]) -> None:
