@@ -10,8 +10,6 @@ ledger's ``GET /events`` stream for the ``Fulfilled`` of each session.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import time
@@ -23,6 +21,8 @@ from typing import Any
 
 import httpx
 import stripe
+
+from tests.support.fleet import sign, stripe_events
 
 API_KEY = "sk_test_bench_lag"
 
@@ -60,25 +60,7 @@ def prepare(emulator_url: str, count: int, threads: int = 16) -> list[dict[str, 
 
 def completed_events(emulator_url: str) -> list[dict[str, Any]]:
     """Every ``checkout.session.completed`` event the emulator holds, oldest first."""
-    found: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"type": "checkout.session.completed", "limit": 100}
-    with httpx.Client(base_url=emulator_url, trust_env=False, timeout=30,
-                      headers={"Authorization": f"Bearer {API_KEY}"}) as http:
-        while True:
-            page = http.get("/v1/events", params=params)
-            page.raise_for_status()
-            listed = page.json()
-            found.extend(listed["data"])
-            if not listed["has_more"]:
-                return list(reversed(found))
-            params["starting_after"] = listed["data"][-1]["id"]
-
-
-def sign(payload: bytes, secret: str) -> str:
-    """Stripe's ``Stripe-Signature`` header for ``payload``, timestamped now."""
-    t = int(time.time())
-    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
+    return stripe_events(emulator_url, API_KEY, "checkout.session.completed")
 
 
 async def drive(url: str, secret: str, events: list[dict[str, Any]], rate: float) -> Sent:

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import STAFF, settle
 from tests.integration.emulator.billing_support import DAY, advance, attach, clock, price, ts
+from tests.support.fleet import stripe_events
 from tests.support.purchases import API_KEY, SUCCESS_URL, Shop
 from tests.support.webhooks import signed
 
@@ -27,17 +28,9 @@ class Stripe:
 
     def deliver_all(self) -> list[str]:
         """POST every event not delivered yet, oldest first; their types."""
-        found: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": 100}
-        while True:  # the JSON as Stripe sends it (the SDK's objects hold Decimals)
-            page = self.shop.http.get("/v1/events", params=params,
-                                      headers={"Authorization": f"Bearer {API_KEY}"}).json()
-            found.extend(page["data"])
-            if not page["has_more"]:
-                break
-            params["starting_after"] = page["data"][-1]["id"]
+        found = stripe_events(str(self.shop.http.base_url).rstrip("/"), API_KEY)
         types = []
-        for event in reversed(found):
+        for event in found:  # oldest first
             if event["id"] in self.delivered:
                 continue
             payload, headers = signed(json.dumps(event).encode())
