@@ -53,6 +53,9 @@ class Follower:
         # and they never process at the same time (one writer per application).
         self.wake = wake or threading.Event()
         self._lock = lock or threading.Lock()
+        # Prompted since its last catch-up: the runner, woken, reads only the logs that
+        # grew (every log on its poll).
+        self.prompted = True
         self._position: int | None = None
         # The last read stopped at a row another transaction is still settling (PostgreSQL:
         # see adapters.postgres_store); the runner then reads again in a moment.
@@ -69,6 +72,7 @@ class Follower:
 
     def prompt(self, _count: int = 0) -> None:
         """Tell the follower that the upstream log has grown."""
+        self.prompted = True
         self.wake.set()
 
     def position(self) -> int:
@@ -94,6 +98,7 @@ class Follower:
         """Process everything the upstream log holds now; answer how many were processed."""
         done = 0
         with self._lock:
+            self.prompted = False  # a prompt from now on is for what this read may miss
             while True:
                 count = self._process_next_batch()
                 done += count
@@ -187,10 +192,12 @@ class Runner:
     def _run(self) -> None:
         backoff = self.poll_interval
         settling = HELD_BACK_FIRST_WAIT
+        polling = True  # read every upstream log: at start, on the poll, after an error
         while not self._stopping.is_set():
             self.wake.clear()
+            due = [f for f in self.followers if polling or f.prompted or f.held_back]
             try:
-                caught_up = sum(f.catch_up(self._stopping) for f in self.followers)
+                caught_up = sum(f.catch_up(self._stopping) for f in due)
             except NotLeased as lost:
                 self.last_error = str(lost)
                 log.warning("%s stopped: %s", self.name, lost)
@@ -212,14 +219,16 @@ class Runner:
                 # end): look again soon, less often while it lasts.
                 self.wake.wait(min(settling, self.poll_interval))
                 settling *= 2
+                polling = True
                 continue
             settling = HELD_BACK_FIRST_WAIT
-            self.wake.wait(self.poll_interval)
+            polling = not self.wake.wait(self.poll_interval)
 
     def _pause(self, error: str, backoff: float) -> None:
         self.last_error = error
         for follower in self.followers:
             follower.forget_position()
+            follower.prompted = True  # every log is read again after the pause
         log.warning("%s paused, %s; retrying in %.1f s", self.name, error, backoff)
         self._stopping.wait(backoff)
 

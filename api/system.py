@@ -56,6 +56,8 @@ DEFAULT_BATCH_SIZE = 500
 # Entitlements are read on every request of the merchant's app: each process keeps the
 # customers it read, and brings one up to date with one query for its newer events.
 CUSTOMERS_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+#: The directory's entries kept per process: filing one more key reads only what is new.
+DIRECTORY_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     subscriptions = Subscriptions(env=env(Subscriptions.name), charges=charges, stripe=stripe,
                                   customers=customers, dunning=settings.dunning,
                                   now=None if settings.test_clock else _real_now)
-    directory = Directory(env=env(Directory.name))
+    directory = Directory(env={**env(Directory.name), **DIRECTORY_CACHE})
     apps: dict[str, Any] = {app.name: app for app in (inbox, ledger, fulfillment, notices,
                                                        support, cards, customers, charges,
                                                        subscriptions, directory)}

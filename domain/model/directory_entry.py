@@ -3,11 +3,16 @@ id) points at, as the service learnt it.
 
 One aggregate per key, so finding what a key names is one read, however many objects
 the service knows. Keys are normalised (emails lower-cased) by :func:`directory_key`.
+
+A key may name thousands of objects (one email, many guest checkouts), so filing one more
+costs the same however many there are: the targets are kept in a list and a set, and a
+copy (the repository cache hands out copies) copies those two, not every pair in them.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.base import Record
@@ -38,11 +43,28 @@ class DirectoryEntry(Record):
 
         def apply(self, entry: DirectoryEntry) -> None:
             entry.key = self.key
-            entry.targets = (*entry.targets, (self.kind, self.target))
+            entry._targets.append((self.kind, self.target))
+            entry._filed.add((self.kind, self.target))
 
     def start(self) -> None:
         self.key = ""
-        self.targets: tuple[tuple[str, str], ...] = ()
+        self._targets: list[tuple[str, str]] = []
+        self._filed: set[tuple[str, str]] = set()
+
+    @property
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        """``(kind, id)`` of every object filed under the key, oldest first."""
+        return tuple(self._targets)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DirectoryEntry:
+        """A copy whose changes the original does not see: every attribute but the two
+        collections is immutable, and their members (pairs of strings) are too."""
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied._targets = list(self._targets)
+        copied._filed = set(self._filed)
+        copied._pending_events = list(self._pending_events)
+        return copied
 
     @classmethod
     def of(cls, key: str) -> DirectoryEntry:
@@ -50,7 +72,7 @@ class DirectoryEntry(Record):
 
     def point(self, key: str, kind: str, target: str) -> bool:
         """File ``target`` under the key; False (nothing recorded) if it already is."""
-        if (kind, target) in self.targets:
+        if (kind, target) in self._filed:
             return False
         self.trigger_event(self.Pointed, key=directory_key(key), kind=kind, target=target)
         return True

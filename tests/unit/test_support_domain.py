@@ -3,13 +3,17 @@ keys, and the reconciled point."""
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from api.settings import Settings, SettingsError
+from api.system import DIRECTORY_CACHE
+from domain.apps.directory import Directory
 from domain.model.charge import SUCCEEDED, Charge
-from domain.model.directory_entry import DirectoryEntry, directory_key
+from domain.model.directory_entry import DirectoryEntry, directory_key, directory_uuid
 from domain.model.payment_facts import Decline
 from domain.model.reconciliation import Reconciliation
 
@@ -67,6 +71,41 @@ def test_a_directory_entry_files_each_target_once_and_emails_in_lower_case() -> 
     assert (first, again) == (True, False)
     assert entry.key == directory_key("ADA@example.COM") == "ada@example.com"
     assert entry.targets == (("customer", "cus_1"),)
+
+
+def test_a_copy_of_a_directory_entry_changes_apart_from_the_original() -> None:
+    entry = DirectoryEntry.of("ada@example.com")
+    entry.point("ada@example.com", "session", "cs_1")
+    entry.collect_events()
+
+    copied = deepcopy(entry)
+    copied.point("ada@example.com", "session", "cs_2")
+
+    assert entry.targets == (("session", "cs_1"),)
+    assert (entry.version, entry.pending_events) == (1, [])
+    assert entry.point("ada@example.com", "session", "cs_2")  # not filed in the original
+    assert copied.targets == (("session", "cs_1"), ("session", "cs_2"))
+    assert copied.version == 2
+
+
+def test_a_process_keeping_directory_entries_sees_what_another_filed(tmp_path: Path) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+           "SQLITE_DBNAME": str(tmp_path / "directory.sqlite3"), **DIRECTORY_CACHE}
+    web, worker = Directory(env=env), Directory(env=env)
+
+    def file(target: str) -> None:
+        found = worker.current(directory_uuid("ada@example.com"))
+        entry = found if isinstance(found, DirectoryEntry) else DirectoryEntry.of("ada@example.com")
+        entry.point("ada@example.com", "session", target)
+        worker.save(entry)
+
+    file("cs_1")
+    assert [t for _, t in web.lookup("ada@example.com")] == ["cs_1"]  # now kept by web
+    file("cs_2")
+    file("cs_3")
+
+    assert [t for _, t in web.lookup("ADA@example.com")] == ["cs_1", "cs_2", "cs_3"]
+    assert [t for _, t in worker.lookup("ada@example.com")] == ["cs_1", "cs_2", "cs_3"]
 
 
 def test_the_reconciled_point_only_moves_forward() -> None:
