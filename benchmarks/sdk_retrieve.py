@@ -12,7 +12,10 @@ each path below, in alternating rounds after a warm-up:
 CPU is ``time.process_time()`` of this process only (the emulator runs in its own), over all
 the sessions of a round; the figure per path is the median round. Every path must answer the
 same ``CheckoutSnapshot`` for every session, or the bench fails. Prints one JSON line and the
-ratio. ``--explore`` adds the variants that were measured to choose the gateway's path.
+ratio. ``--explore`` adds the variants measured to choose the gateway's path: the SDK's
+telemetry header off (``stripe.enable_telemetry``), and the SDK's ``RequestsClient`` and
+``UrllibClient`` instead of its ``HTTPXClient``. ``UrllibClient`` opens a connection per
+request: cheap over the emulator's plain HTTP, a TLS handshake per call at Stripe.
 
     .venv/bin/python benchmarks/sdk_retrieve.py [--sessions 500] [--rounds 5] [--explore]
 """
