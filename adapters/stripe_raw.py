@@ -4,7 +4,8 @@ classes, telemetry) and HTTP client, but answers as the plain dicts of the JSON 
 The resource services build every answer into ``StripeObject``s, one per nested object
 (about 180 for an expanded Checkout Session), and the gateway then turned them back into
 dicts: ``benchmarks/sdk_retrieve.py`` measured that as more than half of the CPU per
-fulfillment retrieve (2.6 ms -> 1.2 ms). Callers wrap these in ``translated_errors`` as for any SDK call.
+fulfillment retrieve (2.6 ms -> 1.2 ms). Callers wrap these in ``translated_errors`` as
+for any SDK call.
 """
 
 from __future__ import annotations
