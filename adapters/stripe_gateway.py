@@ -14,6 +14,7 @@ from adapters.stripe_errors import translated_errors as _translated_errors
 from adapters.stripe_event_list import EventListCalls
 from adapters.stripe_links import LinkCalls
 from adapters.stripe_objects import UnreadableObject, session_facts
+from adapters.stripe_raw import get_json, items_of, list_all, path_id
 from adapters.stripe_subscriptions import SubscriptionCalls
 from domain.ports import CheckoutSnapshot, LineItem, StripeUnavailable
 
@@ -65,23 +66,25 @@ class StripeGateway(CardCalls, ChargeCalls, SubscriptionCalls, EventListCalls, L
         )
 
     def retrieve_checkout(self, session_id: str) -> CheckoutSnapshot:
-        """The session with every line item (the list is paginated past its first page)."""
-        with _translated_errors():
-            session = self.client.v1.checkout.sessions.retrieve(
-                session_id, params={"expand": ["line_items"]}
-            )
-            data = session.to_dict()
-            items_page = session.line_items
-            if items_page is not None and items_page.has_more:
-                items = [item.to_dict() for item in self.client.v1.checkout.sessions.line_items
-                         .list(session_id, params={"limit": 100}).auto_paging_iter()]
-            else:
-                items = [item.to_dict() for item in (items_page.data if items_page else [])]
+        """The session with every line item (the list is paginated past its first page).
+
+        Read as plain dicts through ``raw_request`` (``adapters/stripe_raw.py``): the same
+        requests, retries and errors as the SDK's services, without building StripeObjects.
+        """
+        path = f"/v1/checkout/sessions/{path_id(session_id)}"
         try:
+            with _translated_errors():
+                data = get_json(self.client, path, expand=["line_items"])
+                page = data.get("line_items")
+                if isinstance(page, dict) and page.get("has_more") is True:
+                    items = list(list_all(self.client, f"{path}/line_items", limit=100))
+                else:
+                    items = items_of(page) if page is not None else []
             facts = session_facts(data)
+            line_items = tuple(_line_item(i) for i in items)
         except UnreadableObject as error:
             raise StripeUnavailable(f"unexpected session from Stripe: {error}") from None
-        return CheckoutSnapshot(facts=facts, line_items=tuple(_line_item(i) for i in items))
+        return CheckoutSnapshot(facts=facts, line_items=line_items)
 
     def create_checkout_session(self, params: dict[str, Any]) -> tuple[str, str]:
         """Create a Checkout Session; answers its id and hosted-page url.
