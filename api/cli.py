@@ -28,6 +28,9 @@ def serve(
     workers: Annotated[int, typer.Option(
         help="Web processes on the one port (more than 1 needs PostgreSQL); one worker "
              "process runs beside them")] = 1,
+    worker: Annotated[bool, typer.Option(
+        help="Start a worker process beside the web processes; --no-worker when workers "
+             "run on their own (`checkout-ledger worker`)")] = True,
 ) -> None:
     """Run the service (local mode with the Stripe emulator when STRIPE_API_KEY is unset)."""
     settings = load_settings(serving=True)
@@ -35,7 +38,7 @@ def serve(
     from api.serve import CannotServe, run
 
     try:
-        run(settings, workers=workers)
+        run(settings, workers=workers, with_worker=worker)
     except CannotServe as error:
         fail(str(error))
 

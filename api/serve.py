@@ -38,11 +38,15 @@ class CannotServe(Exception):
     """Start-up cannot go on; the message is one line naming the setting at fault."""
 
 
-def run(settings: Settings, workers: int = 1) -> None:
+def run(settings: Settings, workers: int = 1, *, with_worker: bool = True) -> None:
     """Serve with ``workers`` web processes (more than one: PostgreSQL only) and, except
-    on the in-memory store, one worker process beside them."""
+    on the in-memory store, one worker process beside them (none with ``with_worker=False``:
+    workers run on their own, ``checkout-ledger worker``)."""
     if workers < 1:
         raise CannotServe("--workers: must be at least 1")
+    if not with_worker and settings.store.kind == "memory":
+        raise CannotServe("--no-worker: the in-memory store is followed in the web process "
+                          "itself (DATABASE_URL is memory://)")
     if workers > 1 and settings.store.kind != "postgres":
         raise CannotServe(f"--workers {workers}: several web processes need PostgreSQL "
                           f"(DATABASE_URL is {settings.store.kind}: one web process only)")
@@ -67,7 +71,7 @@ def run(settings: Settings, workers: int = 1) -> None:
             raise CannotServe(f"DATABASE_URL: cannot create the tables in "
                               f"{settings.store.where}: {error}") from None
         settings = replace(settings, create_tables=False)
-        worker = WorkerSupervisor(settings)
+        worker = WorkerSupervisor(settings) if with_worker else None
     options: dict[str, Any] = {
         "host": settings.host,  # only named in uvicorn's "running on" line: the socket is bound
         "port": settings.port,

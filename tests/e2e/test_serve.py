@@ -72,3 +72,42 @@ def _healthy(base: str) -> bool:
         return httpx.get(f"{base}/healthz").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_serve_without_a_worker_acknowledges_and_a_worker_of_its_own_applies(
+        tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, **service_env(f"sqlite:///{tmp_path}/ledger.sqlite3", PORT=str(port))}
+    server = subprocess.Popen([sys.executable, "-m", "api", "serve", "--no-worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    worker = None
+    try:
+        assert wait_for(lambda: _answers(base))
+        session_id = new_session_id()
+        payload, headers = signed(session_event("checkout.session.completed", session_id,
+                                                mode="setup", payment_status="no_payment_required"))
+
+        answer = httpx.post(f"{base}/webhook", content=payload, headers=headers)
+
+        assert answer.json() == {"received": True, "duplicate": False}
+        assert children(server.pid) == []
+        time.sleep(1.5)  # past a worker's poll: nobody applies it
+        assert httpx.get(f"{base}/sessions/{session_id}", headers=STAFF).status_code == 404
+        worker = subprocess.Popen([sys.executable, "-m", "api", "worker"],
+                                  env={**env, "CREATE_TABLE": "n"},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert wait_for(lambda: httpx.get(f"{base}/sessions/{session_id}",
+                                          headers=STAFF).status_code == 200)
+    finally:
+        for process in (worker, server):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(20)
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz").status_code in (200, 503)
+    except httpx.HTTPError:
+        return False

@@ -37,3 +37,9 @@ def test_several_web_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
     settings = Settings(store=Store.from_url(f"sqlite:///{tmp_path}/ledger.sqlite3"))
     with pytest.raises(CannotServe, match=r"--workers 2: .*PostgreSQL.*DATABASE_URL is sqlite"):
         run(settings, workers=2)
+
+
+def test_serving_without_a_worker_is_refused_on_the_in_memory_store() -> None:
+    settings = Settings(store=Store.from_url("memory://"))
+    with pytest.raises(CannotServe, match=r"--no-worker: .*in-memory store"):
+        run(settings, with_worker=False)

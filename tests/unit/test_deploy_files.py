@@ -99,7 +99,7 @@ def test_the_systemd_units_run_serve_on_each_port_and_one_worker() -> None:
     second = unit(SYSTEMD / "checkout-ledger-web@4243.service.d" / "after-the-first.conf")
     target = unit(SYSTEMD / "checkout-ledger.target")
 
-    assert web["Service"]["ExecStart"][0].endswith("/checkout-ledger serve")
+    assert web["Service"]["ExecStart"][0].endswith("/checkout-ledger serve --no-worker")
     assert "PORT=%i" in web["Service"]["Environment"]
     assert worker["Service"]["ExecStart"][0].endswith("/checkout-ledger worker")
     assert "CREATE_TABLE=n" in worker["Service"]["Environment"]
