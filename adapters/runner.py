@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,6 +45,7 @@ class Follower:
         on_processed: Callable[[int], None] | None = None,
         wake: threading.Event | None = None,
         lock: threading.Lock | None = None,
+        poll_every: float | None = None,
     ) -> None:
         self.upstream = upstream
         self.processor = processor
@@ -54,8 +56,12 @@ class Follower:
         self.wake = wake or threading.Event()
         self._lock = lock or threading.Lock()
         # Prompted since its last catch-up: the runner, woken, reads only the logs that
-        # grew (every log on its poll).
+        # grew, and the others when their poll is due (every ``poll_every`` seconds; None:
+        # the runner's interval). A log another process writes without a prompt (SQLite) is
+        # read as often as that process's writes must be seen.
         self.prompted = True
+        self.poll_every = poll_every
+        self.next_poll = 0.0
         self._position: int | None = None
         # The last read stopped at a row another transaction is still settling (PostgreSQL:
         # see adapters.postgres_store); the runner then reads again in a moment.
@@ -192,10 +198,9 @@ class Runner:
     def _run(self) -> None:
         backoff = self.poll_interval
         settling = HELD_BACK_FIRST_WAIT
-        polling = True  # read every upstream log: at start, on the poll, after an error
         while not self._stopping.is_set():
             self.wake.clear()
-            due = [f for f in self.followers if polling or f.prompted or f.held_back]
+            due = self._due()
             try:
                 caught_up = sum(f.catch_up(self._stopping) for f in due)
             except NotLeased as lost:
@@ -219,10 +224,18 @@ class Runner:
                 # end): look again soon, less often while it lasts.
                 self.wake.wait(min(settling, self.poll_interval))
                 settling *= 2
-                polling = True
                 continue
             settling = HELD_BACK_FIRST_WAIT
-            polling = not self.wake.wait(self.poll_interval)
+            next_poll = min(f.next_poll for f in self.followers)
+            self.wake.wait(max(0.0, next_poll - time.monotonic()))
+
+    def _due(self) -> list[Follower]:
+        """The followers to read now: prompted, held back, or due to poll."""
+        now = time.monotonic()
+        due = [f for f in self.followers if f.prompted or f.held_back or now >= f.next_poll]
+        for follower in due:
+            follower.next_poll = now + (follower.poll_every or self.poll_interval)
+        return due
 
     def _pause(self, error: str, backoff: float) -> None:
         self.last_error = error

@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 # before its Fulfilled is recorded (measured: 16 gives a lower lag p99 than 50 at 200/s).
 BATCH_SIZES = {("Ledger", "Fulfillment"): 16}
 DEFAULT_BATCH_SIZE = 500
+# Webhooks land in the Inbox from the web processes, so its followers poll at the worker's
+# interval (25 ms on SQLite, which has no NOTIFY). The other logs are mostly written by the
+# worker's own followers, whose commits prompt at once; what a web process writes there
+# (the success page's fulfillment, staff actions) is read within this many seconds.
+OWN_LOGS_POLL = 1.0
 # Entitlements are read on every request of the merchant's app: each process keeps the
 # customers it read, and brings one up to date with one query for its newer events.
 CUSTOMERS_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
@@ -225,7 +230,8 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
             apps[upstream.name], apps[processor.name],
             batch_size=BATCH_SIZES.get((upstream.name, processor.name), DEFAULT_BATCH_SIZE),
             on_processed=prompts.of(processor.name), wake=wakes[processor.name],
-            lock=locks[processor.name])
+            lock=locks[processor.name],
+            poll_every=None if upstream is Inbox else max(poll_interval, OWN_LOGS_POLL))
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
