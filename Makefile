@@ -19,6 +19,7 @@ SOAK_ARGS ?=
 # times `rebuild-projections` over them; the state-queries bench seeds 30,000.
 REBUILD_ARGS ?= --events 100000
 STATE_QUERY_ARGS ?= --rate 300 --seconds 30
+HEALTHZ_ARGS ?= --rate 100 --seconds 10 --stores sqlite,postgres
 
 install: $(STAMP)
 
@@ -61,6 +62,7 @@ bench: install
 	$(PY) benchmarks/entitlements.py $(ENTITLEMENT_ARGS)
 	$(PY) benchmarks/rebuild.py $(REBUILD_ARGS)
 	$(PY) benchmarks/state_queries.py $(STATE_QUERY_ARGS)
+	$(PY) benchmarks/healthz_cpu.py $(HEALTHZ_ARGS)
 
 # Two serve processes on a throwaway PostgreSQL under mixed traffic for SOAK_MINUTES, with a
 # kill -9 or a PostgreSQL stop every minute; prints its figures, exits 1 if a guarantee broke.
