@@ -342,7 +342,17 @@ class ApplicationRecorder(_ColumnarInsertMixin, PostgresApplicationRecorder):
 
 
 class ProcessRecorder(_ColumnarInsertMixin, PostgresProcessRecorder):
-    pass
+    def tracking_positions(self) -> dict[str, int]:
+        """Every upstream position (:class:`~domain.ports.PositionReader`), in one query."""
+        return _twice(self, type(self)._positions_once)  # type: ignore[no-any-return]
+
+    def _positions_once(self) -> dict[str, int]:
+        statement = SQL("SELECT application_name, MAX(notification_id) AS max FROM "
+                        "{schema}.{table} GROUP BY application_name").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.tracking_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, prepare=True)
+            return {row["application_name"]: row["max"] or 0 for row in curs.fetchall()}
 
 
 class Factory(PostgresFactory):

@@ -88,13 +88,20 @@ class Follower:
     def lag(self) -> int:
         """How many upstream notifications are not processed yet (an upper bound; 0 when
         none of those left is one the processor acts on)."""
-        position = self.position()
+        return self.lag_from(self.position())
+
+    def lag_from(self, position: int, head: int | None = None) -> int:
+        """:meth:`lag` at ``position``; with the upstream ``head`` (its last notification
+        id) already read, no query at all when nothing is past the position."""
+        if head is not None and head <= position:
+            return 0
         waiting = self.upstream.recorder.select_notifications(
             start=position, limit=1, topics=self.topics, inclusive_of_start=False)
         if not waiting:
             return 0
-        head = self.upstream.recorder.max_notification_id() or 0
-        return max(0, head - position)
+        if head is None:
+            head = self.upstream.recorder.max_notification_id() or 0
+        return max(0, head, waiting[0].id) - position
 
     def forget_position(self) -> None:
         """Read the position from the store next time (another process may have moved)."""

@@ -2,7 +2,9 @@
 
 A batch of followed events touches many aggregates (sessions, fulfillments); reading them in
 one query instead of one each is what :class:`~domain.ports.BulkEventReader` is for (the
-PostgreSQL recorders have it too, in ``adapters/postgres_store.py``). Selected with
+PostgreSQL recorders have it too, in ``adapters/postgres_store.py``); and, for health checks,
+a follower's position in every upstream log in one query
+(:class:`~domain.ports.PositionReader`). Selected with
 ``PERSISTENCE_MODULE=adapters.sqlite_store:Factory`` (see ``adapters/stores.py``).
 """
 
@@ -54,7 +56,12 @@ class ApplicationRecorder(_BulkRead, SQLiteApplicationRecorder):
 
 
 class ProcessRecorder(_BulkRead, SQLiteProcessRecorder):
-    pass
+    def tracking_positions(self) -> dict[str, int]:
+        """Every upstream position (:class:`~domain.ports.PositionReader`), in one query."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT application_name, MAX(notification_id) FROM tracking "
+                           "GROUP BY application_name")
+            return {row[0]: row[1] or 0 for row in cursor.fetchall()}
 
 
 class Factory(SQLiteFactory):

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from adapters.progress import read_progress
 from api import console, customers, health, pages, payment_links, staff, subscriptions, support
 from api.errors import exception_handlers
 from api.openapi import openapi
@@ -43,9 +44,10 @@ def _measure_backlog(services: Services) -> None:
     """The gauges read from the store at scrape time (true whichever process works)."""
     metrics = services.metrics
     lags: dict[str, int] = {}
+    progress = read_progress(services.followers)
     for follower in services.followers:  # a processor's backlog over all its upstream logs
         name = follower.processor.name.lower()
-        lags[name] = lags.get(name, 0) + follower.lag()
+        lags[name] = lags.get(name, 0) + progress[follower.name][1]
     for name, lag in lags.items():
         metrics.lag.labels(name).set(lag)
     counts: dict[str, int] = {}
@@ -92,7 +94,7 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
         services = build(settings, seams=seams)
         app.state.services = services
         app.state.metrics = services.metrics
-        app.state.progress = health.ProgressWatch(seams.stall_after)
+        app.state.progress = health.ProgressWatch(seams.stall_after, every=seams.health_every)
         await run_in_threadpool(lambda: services.start(follow=follow))
         log.info("checkout-ledger ready on %s store", settings.store.kind)
         try:

@@ -37,6 +37,16 @@ def _json(description: str, properties: dict[str, Any] | None = None) -> dict[st
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_HEALTH = {
+    "status": {"enum": ["ok", "degraded", "unavailable"]},
+    "followers": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+        "position": {"type": "integer"}, "lag": {"type": "integer"},
+        "stalled_seconds": {"type": "number"}}}},
+    "age_ms": {"type": "object", "properties": {"store": {"type": "integer", "minimum": 0},
+                                                "followers": {"type": "integer", "minimum": 0}}},
+}
+
+
 def _op(summary: str, responses: dict[str, Any], *, staff: bool = False,
         parameters: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None
         ) -> dict[str, Any]:
@@ -85,8 +95,10 @@ PATHS: dict[str, dict[str, Any]] = {
     )},
     "/healthz": {"get": _op(
         "The store answers and no follower is stalled (lag > 0, no progress for 60 s)",
-        {"200": _json("ok, with each follower's position and lag"),
-         "503": _json("unavailable (store) or degraded (a stalled follower named)")})},
+        {"200": _json("ok, with each follower's position and lag, and how old the store's "
+                      "last answer (at most 0.5 s) and the followers' reading (at most 1 s) "
+                      "are", _HEALTH),
+         "503": _json("unavailable (store) or degraded (a stalled follower named)", _HEALTH)})},
     "/metrics": {"get": _op("Prometheus metrics", {"200": {"description": "text exposition"}})},
     "/favicon.ico": {"get": _op("The shop's icon (SVG)", {"200": {"description": "image/svg+xml"}})},
     "/openapi.json": {"get": _op("This document", {"200": _json("OpenAPI 3.1")})},

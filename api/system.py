@@ -75,6 +75,7 @@ class Seams:
     sleep: Callable[[float], None] | None = None
     retry_delays: tuple[float, ...] = RETRY_DELAYS
     stall_after: float = 60.0  # seconds a follower may not advance while work waits
+    health_every: float = 1.0  # seconds /healthz reuses its reading of the followers
     charge_grace: timedelta = GRACE  # a charge request older than this was cut short
     schedule_every: float = 1.0  # seconds between the scheduler's looks at what is due
 

@@ -30,6 +30,15 @@ class BulkEventReader(Protocol):
     def select_events_of_many(self, originator_ids: Sequence[Any]) -> dict[Any, list[Any]]: ...
 
 
+@runtime_checkable
+class PositionReader(Protocol):
+    """A process recorder that reads its position in every upstream log in one query."""
+
+    def tracking_positions(self) -> dict[str, int]:
+        """Upstream application name -> the last notification id processed from it."""
+        ...
+
+
 class StripeUnavailable(Exception):
     """Stripe could not be reached or failed on its side; the call may be retried."""
 

@@ -33,7 +33,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, PersistenceError, ProcessRecorder
 from eventsourcing.utils import strtobool
 
-from domain.ports import BulkEventReader, NotifierUnavailable, StripeUnavailable
+from domain.ports import (
+    BulkEventReader,
+    NotifierUnavailable,
+    PositionReader,
+    StripeUnavailable,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,6 +115,14 @@ class BatchProcessor(Application):
         """The last upstream notification id this application has processed."""
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder.max_tracking_id(upstream) or 0
+
+    def positions(self, upstreams: Sequence[str]) -> dict[str, int]:
+        """:meth:`position` in each of these upstream logs: one query when the recorder
+        reads them all at once (:class:`~domain.ports.PositionReader`), else one each."""
+        if isinstance(self.recorder, PositionReader):
+            found = self.recorder.tracking_positions()
+            return {name: found.get(name, 0) for name in upstreams}
+        return {name: self.position(name) for name in upstreams}
 
     def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
         """Apply the policy to each (notification id, upstream event) and record the

@@ -127,7 +127,8 @@ def test_healthz_names_a_follower_that_does_not_advance_while_work_waits(tmp_pat
     from tests.conftest import service_env
 
     settings = Settings.from_env(service_env(f"sqlite:///{tmp_path}/ledger.sqlite3"))
-    with TestClient(create_app(settings, follow=False, seams=Seams(stall_after=0.0))) as client:
+    with TestClient(create_app(settings, follow=False, seams=Seams(stall_after=0.0,
+                                                                  health_every=0.0))) as client:
         healthy = client.get("/healthz")
         post(client, session_event("checkout.session.completed", new_session_id(), **UNPAID))
 

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.health import PROBE_EVERY, ProgressWatch
 from api.settings import Settings
 from tests.conftest import STAFF, service_env, settle
 from tests.support.pg_cluster import PostgresCluster
@@ -52,3 +53,34 @@ def test_webhooks_get_503_while_postgres_is_down_and_200_once_it_is_back(
     assert took < 3, "the README promises the 503 within 3 s (Stripe waits about 10 s)"
     assert after.json() == {"received": True, "duplicate": False}  # the 503 recorded nothing
     assert [e["type"] for e in history["events"]] == ["Completed"]
+
+
+def test_healthz_answers_503_quickly_though_its_reading_of_the_followers_is_fresh(
+    cluster: PostgresCluster,
+) -> None:
+    """The followers' reading is reused (here for a minute), the store's answer for half a
+    second: once that is past, an outage is a 503 within the README's 3 s."""
+    settings = Settings.from_env(service_env(cluster.url))
+    with TestClient(create_app(settings, follow=False)) as client:
+        watch = client.app.state.progress = ProgressWatch(every=60.0)  # type: ignore[attr-defined]
+        before = client.get("/healthz")
+        answered = time.monotonic()  # the store's answer is at least this old
+        cluster.pause()
+        try:
+            time.sleep(max(0.0, answered + PROBE_EVERY - time.monotonic()))
+            started = time.monotonic()
+            during = client.get("/healthz")
+            took = time.monotonic() - started
+        finally:
+            cluster.resume()
+        after = client.get("/healthz")
+        deadline = time.monotonic() + 15
+        while after.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            after = client.get("/healthz")
+
+    assert (before.status_code, during.status_code, after.status_code) == (200, 503, 200)
+    assert during.json()["status"] == "unavailable"
+    assert took < 3
+    assert after.json()["followers"] == before.json()["followers"]  # the reading kept
+    assert watch.readings.taken == 1
