@@ -18,10 +18,11 @@ travel in their own column); keep it that way or register nothing for UUIDs here
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 
 from adapters.transcodings import TRANSCODINGS
 
@@ -37,6 +38,15 @@ class Transcoder(JSONTranscoder):
 
     def encode(self, obj: Any) -> bytes:
         return orjson.dumps(obj, default=self._encode_obj, option=_OPTIONS)
+
+    def _encode_obj(self, o: Any) -> dict[str, Any]:
+        # Every event has a UTC time: orjson writes the same text as isoformat(), in a
+        # quarter of the time (a tenth of a rebuilt projection's own work, measured).
+        if type(o) is datetime and o.tzinfo is UTC:
+            transcoding = self.types.get(datetime)
+            if type(transcoding) is DatetimeAsISO:
+                return {"_type_": transcoding.name, "_data_": orjson.dumps(o)[1:-1].decode()}
+        return super()._encode_obj(o)
 
     def decode(self, data: bytes) -> Any:
         return self._revive(orjson.loads(data))

@@ -78,6 +78,8 @@ class Support(BatchProcessor):
         return found if isinstance(found, FailureBoard) else FailureBoard.start()
 
     def _snapshot_if_due(self, recorded: int) -> None:
+        if self.snapshots is None:  # a store without snapshots (a rebuild's)
+            return
         version = self._board().version
         if version // SNAPSHOT_EVERY != (version - recorded) // SNAPSHOT_EVERY:
             self.take_snapshot(BOARD_ID, version=version)

@@ -10,6 +10,7 @@ whichever it is, is version 1; replaying that event on nothing rebuilds the shel
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any, Self
 from uuid import UUID
 
@@ -46,6 +47,7 @@ class Record(Aggregate):
         return self.version == 0
 
 
+@cache  # every replay asks, for the first event of each aggregate
 def _owner(event_class: type) -> type[Record]:
     """``module:Aggregate.Event`` -> the aggregate class the event is nested in."""
     topic = get_topic(event_class)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import orjson
+import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
 from adapters.fast_json import Transcoder
@@ -64,3 +66,22 @@ def test_metadata_stored_as_a_dict_before_it_became_pairs_is_still_read() -> Non
                b' "status": null, "payment_status": null, "metadata": {"plan": "pro"}}}')
 
     assert fast.decode(written).metadata == (("plan", "pro"),)
+
+
+def test_times_are_written_as_their_isoformat_text_in_every_zone() -> None:
+    times = [datetime(2026, 11, 22, 15, 0, 1, 123456, tzinfo=UTC),
+             datetime(2026, 11, 22, 15, 0, 1, tzinfo=UTC),
+             datetime(1, 1, 1, tzinfo=UTC),
+             datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+             datetime(2026, 1, 2, 3, 4, 5)]
+    transcoder = with_transcodings(Transcoder())
+
+    for time in times:
+        written = orjson.loads(transcoder.encode({"at": time}))
+        assert written == {"at": {"_type_": "datetime_iso", "_data_": time.isoformat()}}
+        assert transcoder.decode(transcoder.encode({"at": time})) == {"at": time}
+
+
+def test_a_time_is_not_written_without_a_transcoding_for_it() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        Transcoder().encode({"at": datetime(2026, 1, 2, tzinfo=UTC)})
