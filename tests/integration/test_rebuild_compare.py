@@ -57,7 +57,7 @@ def test_one_difference_among_many_aggregates_is_found(live: Directory) -> None:
     point(live, "pi_00500", "cs_only_live")  # first page of the log, then after the last
 
     assert compare(live, rebuilt) == [
-        Difference("Directory", directory_uuid("pi_00500"), "differs in _version, targets")]
+        Difference("Directory", directory_uuid("pi_00500"), "differs in _filed, _targets, _version")]
 
 
 def test_an_aggregate_missing_from_either_store_is_found(live: Directory) -> None:
