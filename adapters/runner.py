@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import orjson
@@ -42,7 +42,6 @@ class Follower:
         processor: BatchProcessor,
         *,
         batch_size: int = 500,
-        on_processed: Callable[[int], None] | None = None,
         wake: threading.Event | None = None,
         lock: threading.Lock | None = None,
         poll_every: float | None = None,
@@ -50,7 +49,6 @@ class Follower:
         self.upstream = upstream
         self.processor = processor
         self.batch_size = batch_size
-        self.on_processed = on_processed
         # Shared by the followers of one processor: a prompt to any wakes their runner,
         # and they never process at the same time (one writer per application).
         self.wake = wake or threading.Event()
@@ -69,6 +67,7 @@ class Follower:
         # Only the events the processor acts on are read (filtered by the store): the others
         # cost nothing here, and the position moves past them with the next one it reads.
         self.topics = _topics(processor.interests)
+        self._reads = frozenset(self.topics)
         # Called before each batch is processed; raises NotLeased to stop (see adapters.lease).
         self.guard: Callable[[], None] | None = None
 
@@ -76,8 +75,11 @@ class Follower:
     def name(self) -> str:
         return f"{self.processor.name}<-{self.upstream.name}"
 
-    def prompt(self, _count: int = 0) -> None:
-        """Tell the follower that the upstream log has grown."""
+    def prompt(self, topics: Collection[str] | None = None) -> None:
+        """Tell the follower that the upstream log has grown (by events of these topics,
+        when known: none it reads, and it is not woken)."""
+        if topics is not None and self.topics and self._reads.isdisjoint(topics):
+            return
         self.prompted = True
         self.wake.set()
 
@@ -139,15 +141,13 @@ class Follower:
             self.guard()
         batch = [(n.id, self._read(n)) for n in notifications]
         try:
-            new_events = self.processor.process_batch(self.upstream.name, batch)
+            self.processor.process_batch(self.upstream.name, batch)
         except IntegrityError:
             # Someone else moved first (another process, a concurrent command):
             # forget the cached position and read from what is recorded.
             self._position = None
             return len(batch)
         self._position = batch[-1][0]
-        if new_events and self.on_processed is not None:
-            self.on_processed(new_events)
         return len(batch)
 
     def _read(self, notification: Any) -> Any:

@@ -174,10 +174,13 @@ class _Prompts:
     def add(self, follower: Follower) -> None:
         self._followers[follower.upstream.name].append(follower)
 
-    def of(self, upstream: str) -> Callable[[int], None]:
-        def prompt(count: int = 0) -> None:
+    def of(self, upstream: str) -> Callable[..., None]:
+        """The prompt of ``upstream``'s followers: told the topics recorded when they are
+        known (then only the followers that read one of them wake), else anything."""
+        def prompt(topics: Any = None) -> None:
+            known = topics if isinstance(topics, set) else None
             for follower in self._followers[upstream]:
-                follower.prompt(count)
+                follower.prompt(known)
 
         return prompt
 
@@ -230,12 +233,15 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
         follower = Follower(
             apps[upstream.name], apps[processor.name],
             batch_size=BATCH_SIZES.get((upstream.name, processor.name), DEFAULT_BATCH_SIZE),
-            on_processed=prompts.of(processor.name), wake=wakes[processor.name],
+            wake=wakes[processor.name],
             lock=locks[processor.name],
             poll_every=None if upstream is Inbox else max(poll_interval, OWN_LOGS_POLL))
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
+    for app in apps.values():
+        if isinstance(app, BatchProcessor):
+            app.on_recorded = prompts.of(app.name)
     reconciler = Reconciler(inbox, stripe, types=tuple(HANDLED))
     every = settings.reconcile_every
     runners: tuple[Runner | Scheduler, ...] = (

@@ -79,15 +79,21 @@ class _Pool:
         self.idle: list[Connection] = []
         self.slots = asyncio.Semaphore(limit)
 
-    async def get(self) -> Connection:
+    async def get(self) -> tuple[Connection, bool]:
+        """A connection, and whether it was kept alive from an earlier request."""
         await self.slots.acquire()
         if self.idle:
-            return self.idle.pop()
+            return self.idle.pop(), True
         try:
-            return await asyncio.open_connection(self.host, self.port)
+            return await asyncio.open_connection(self.host, self.port), False
         except BaseException:
             self.slots.release()
             raise
+
+    async def reopen(self, connection: Connection) -> Connection:
+        """A new connection in place of ``connection`` (same slot)."""
+        connection[1].close()
+        return await asyncio.open_connection(self.host, self.port)
 
     def put(self, connection: Connection, reusable: bool) -> None:
         if reusable:
@@ -123,9 +129,11 @@ async def _exchange(connection: Connection, request: bytes) -> tuple[int, bool]:
 
 
 async def drive(host: str, port: int, name: str, request: Callable[[int], bytes], rate: float,
-                seconds: float, max_connections: int = 200) -> Phase:
+                seconds: float, max_connections: int = 200,
+                on_answer: Callable[[int, int], None] | None = None) -> Phase:
     """One phase: ``rate * seconds`` requests (``request(i)`` is the i-th one's bytes) to
-    ``host:port`` at a fixed rate; what it saw."""
+    ``host:port`` at a fixed rate; what it saw. ``on_answer(i, status)`` is told of each
+    answer as it is read."""
     clock = time.perf_counter  # uvloop's loop.time() counts whole milliseconds
     phase = Phase(name, rate)
     pool = _Pool(host, port, max_connections)
@@ -133,15 +141,24 @@ async def drive(host: str, port: int, name: str, request: Callable[[int], bytes]
     async def one(i: int, due: float) -> None:
         late = clock() - due
         try:
-            connection = await pool.get()
+            connection, kept = await pool.get()
         except OSError:
             phase.errors += 1
             return
         reusable = False
         began = clock()
         try:
-            status, reusable = await asyncio.wait_for(_exchange(connection, request(i)),
-                                                      TIMEOUT_S)
+            try:
+                status, reusable = await asyncio.wait_for(_exchange(connection, request(i)),
+                                                          TIMEOUT_S)
+            except (ConnectionError, asyncio.IncompleteReadError) as closed:
+                if not kept or getattr(closed, "partial", b""):
+                    raise
+                # The server closed the idle connection (its keep-alive timeout) as this
+                # request went out: sent again on a new one, as any HTTP client does.
+                connection = await pool.reopen(connection)
+                status, reusable = await asyncio.wait_for(_exchange(connection, request(i)),
+                                                          TIMEOUT_S)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError):
             phase.errors += 1
@@ -149,6 +166,8 @@ async def drive(host: str, port: int, name: str, request: Callable[[int], bytes]
         finally:
             pool.put(connection, reusable)
         done = clock()
+        if on_answer is not None:
+            on_answer(i, status)
         phase.answer_ms.append((done - began) * 1000)
         phase.from_due_ms.append((done - due) * 1000)
         phase.late_ms.append(late * 1000)

@@ -107,6 +107,14 @@ class BatchProcessor(Application):
     #: The upstream event classes (and their subclasses) the policy acts on; the runner
     #: reads only those from the upstream log (None: every event).
     interests: tuple[type, ...] | None = None
+    #: Told the topics of whatever this application records, whoever records it (a
+    #: followed batch, a command, a scheduled renewal): its followers' prompt.
+    on_recorded: Callable[[set[str]], None] | None = None
+
+    def _notify(self, recordings: list[Any]) -> None:
+        super()._notify(recordings)
+        if recordings and self.on_recorded is not None:
+            self.on_recorded({recording.notification.topic for recording in recordings})
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
