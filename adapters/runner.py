@@ -44,7 +44,6 @@ class Follower:
         batch_size: int = 500,
         wake: threading.Event | None = None,
         lock: threading.Lock | None = None,
-        poll_every: float | None = None,
     ) -> None:
         self.upstream = upstream
         self.processor = processor
@@ -54,11 +53,8 @@ class Follower:
         self.wake = wake or threading.Event()
         self._lock = lock or threading.Lock()
         # Prompted since its last catch-up: the runner, woken, reads only the logs that
-        # grew, and the others when their poll is due (every ``poll_every`` seconds; None:
-        # the runner's interval). A log another process writes without a prompt (SQLite) is
-        # read as often as that process's writes must be seen.
+        # grew, and the others when their poll is due.
         self.prompted = True
-        self.poll_every = poll_every
         self.next_poll = 0.0
         self._position: int | None = None
         # The last read stopped at a row another transaction is still settling (PostgreSQL:
@@ -241,7 +237,7 @@ class Runner:
         now = time.monotonic()
         due = [f for f in self.followers if f.prompted or f.held_back or now >= f.next_poll]
         for follower in due:
-            follower.next_poll = now + (follower.poll_every or self.poll_interval)
+            follower.next_poll = now + self.poll_interval
         return due
 
     def _pause(self, error: str, backoff: float) -> None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from adapters.fulfillers import load_fulfiller
@@ -24,6 +25,7 @@ from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
 from adapters.runner import Follower, Runner
 from adapters.scheduler import Scheduler
+from adapters.sqlite_watch import FileWatcher
 from adapters.stripe_events import HANDLED, ROUTES
 from adapters.stripe_gateway import StripeGateway
 from adapters.stripe_webhook import WebhookVerifier
@@ -53,11 +55,6 @@ log = logging.getLogger(__name__)
 # before its Fulfilled is recorded (measured: 16 gives a lower lag p99 than 50 at 200/s).
 BATCH_SIZES = {("Ledger", "Fulfillment"): 16}
 DEFAULT_BATCH_SIZE = 500
-# Webhooks land in the Inbox from the web processes, so its followers poll at the worker's
-# interval (25 ms on SQLite, which has no NOTIFY). The other logs are mostly written by the
-# worker's own followers, whose commits prompt at once; what a web process writes there
-# (the success page's fulfillment, staff actions) is read within this many seconds.
-OWN_LOGS_POLL = 1.0
 # Entitlements are read on every request of the merchant's app: each process keeps the
 # customers it read, and brings one up to date with one query for its newer events.
 CUSTOMERS_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
@@ -108,7 +105,9 @@ class Services:
     payment_links: PaymentLinks  # follows nothing: staff commands and their record
     # PostgreSQL: the NOTIFY channel of each followed application -> its followers' prompt.
     channels: dict[str, Callable[..., None]] = field(default_factory=dict)
-    listener: CommitListener | None = field(init=False, default=None)
+    # SQLite: each followed application's file -> its followers' prompt.
+    watched: dict[Path, Callable[..., None]] = field(default_factory=dict)
+    listener: CommitListener | FileWatcher | None = field(init=False, default=None)
     lease: Lease = field(init=False)
     _stopping: threading.Event = field(init=False, default_factory=threading.Event)
 
@@ -138,9 +137,11 @@ class Services:
         store's lease follows: another process stands by until it can take the lease.
         """
         if follow:
+            # Woken by other processes' commits; the runners' polls are the fallback.
             if self.channels:
-                # Woken by other processes' commits; the runners' polls are the fallback.
                 self.listener = CommitListener(self.settings.store, self.channels).start()
+            elif self.watched:
+                self.listener = FileWatcher(self.watched).start()
             LeasedRunner(self.lease, self.runners, self._stopping).start()
 
     def settle(self, rounds: int = 20) -> None:
@@ -234,8 +235,7 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
             apps[upstream.name], apps[processor.name],
             batch_size=BATCH_SIZES.get((upstream.name, processor.name), DEFAULT_BATCH_SIZE),
             wake=wakes[processor.name],
-            lock=locks[processor.name],
-            poll_every=None if upstream is Inbox else max(poll_interval, OWN_LOGS_POLL))
+            lock=locks[processor.name])
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
@@ -257,10 +257,12 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
                                  public_url=settings.public_url)
     channels = ({apps[up.name].recorder.channel_name: prompts.of(up.name) for up, _ in PIPELINE}
                 if settings.store.kind == "postgres" else {})
+    watched = ({settings.store.sqlite_file(up.name): prompts.of(up.name) for up, _ in PIPELINE}
+               if settings.store.kind == "sqlite" else {})
     return Services(settings, inbox, ledger, fulfillment, notices, support, cards, customers,
                     charges, subscriptions, directory, reconciler, stripe,
                     tuple(followers), runners, committer, verifier, metrics, payment_links,
-                    channels)
+                    channels, watched)
 
 
 

@@ -19,16 +19,15 @@ from api.settings import Settings
 from api.system import build
 
 log = logging.getLogger(__name__)
-# How long a worker may miss an event written by another process: on SQLite it polls;
-# on PostgreSQL it is woken by each commit's NOTIFY and only polls as a fallback.
-POLL_SECONDS = 0.025
+# How long a worker may miss an event written by another process: it is woken by each
+# commit's NOTIFY (PostgreSQL) or a changed file (SQLite, checked every 25 ms), and polls as
+# a fallback.
 FALLBACK_POLL_SECONDS = 1.0
 
 
 def run_worker(settings: Settings) -> None:
     """Follow the inbox until SIGTERM or SIGINT."""
-    listens = settings.store.kind == "postgres"
-    services = build(settings, poll_interval=FALLBACK_POLL_SECONDS if listens else POLL_SECONDS)
+    services = build(settings, poll_interval=FALLBACK_POLL_SECONDS)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())

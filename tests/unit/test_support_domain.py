@@ -6,9 +6,11 @@ from __future__ import annotations
 from copy import deepcopy
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from adapters.stores import Store
 from api.settings import Settings, SettingsError
 from api.system import DIRECTORY_CACHE
 from domain.apps.directory import Directory
@@ -106,6 +108,31 @@ def test_a_process_keeping_directory_entries_sees_what_another_filed(tmp_path: P
 
     assert [t for _, t in web.lookup("ADA@example.com")] == ["cs_1", "cs_2", "cs_3"]
     assert [t for _, t in worker.lookup("ada@example.com")] == ["cs_1", "cs_2", "cs_3"]
+
+
+def charged(charge_id: str, customer: str, payment_intent: str) -> list[Any]:
+    """A charge's Requested (the customer's email) and Succeeded (its PaymentIntent)."""
+    charge = Charge.of(charge_id)
+    charge.request(charge_id, customer, "pm_1", 2000, "usd", None, "k", "Ada@example.com", "bob")
+    charge.record_success(payment_intent, SUCCEEDED)
+    return list(charge.collect_events())
+
+
+def test_the_directory_files_a_batch_of_new_keys_beside_ones_it_keeps(tmp_path: Path) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path}/ledger.sqlite3")  # reads a batch at once
+    env = {**store.env_for("Directory"), **DIRECTORY_CACHE}
+    directory = Directory(env=env)
+    first = charged("chg_1", "cus_1", "pi_1")
+    directory.process_batch("Charges", list(enumerate(first, start=1)))
+    later = charged("chg_2", "cus_2", "pi_2") + charged("chg_3", "cus_3", "pi_3")
+
+    directory.process_batch("Charges", list(enumerate(later, start=3)))
+
+    for reader in (directory, Directory(env=env)):  # as kept here, and as stored
+        assert reader.lookup("ada@example.com") == [
+            ("customer", "cus_1"), ("customer", "cus_2"), ("customer", "cus_3")]
+        assert [reader.lookup(f"pi_{n}") for n in (1, 2, 3)] == [
+            [("charge", "chg_1")], [("charge", "chg_2")], [("charge", "chg_3")]]
 
 
 def test_the_reconciled_point_only_moves_forward() -> None:
