@@ -11,6 +11,7 @@ back: dropping its tables and following from position 0 rebuilds it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import deepcopy
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
@@ -43,15 +44,21 @@ class Directory(BatchProcessor):
 
     def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
         """The batch's entries that this process does not keep, in one query (most are
-        new: a PaymentIntent is filed once). Kept ones are brought up to date as they are
-        asked for: replaying a long one (an email of many checkouts) would cost more."""
+        new: a PaymentIntent is filed once), and kept from now on as recorded. Kept ones are
+        brought up to date as they are asked for: replaying a long one (an email of many
+        checkouts) in every batch would cost more."""
         ids = {directory_uuid(key) for event in upstream_events
                for key, _, _ in _keys(event) if key}
         kept = self.repository.cache
         unkept = sorted((i for i in ids if kept is None or i not in kept.cache), key=str)
         found = self.load_many(unkept) if unkept else None
-        if found is not None:
-            processing.prefetched = found
+        if found is None:
+            return
+        processing.prefetched = found
+        if kept is not None:
+            for aggregate_id, entry in found.items():
+                if entry is not None:
+                    kept.put(aggregate_id, deepcopy(entry))  # the batch changes its own
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
         for key, kind, target in _keys(upstream_event):

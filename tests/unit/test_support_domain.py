@@ -128,6 +128,8 @@ def test_the_directory_files_a_batch_of_new_keys_beside_ones_it_keeps(tmp_path: 
 
     directory.process_batch("Charges", list(enumerate(later, start=3)))
 
+    kept = directory.repository.cache
+    assert kept is not None and directory_uuid("ada@example.com") in kept.cache  # not replayed
     for reader in (directory, Directory(env=env)):  # as kept here, and as stored
         assert reader.lookup("ada@example.com") == [
             ("customer", "cus_1"), ("customer", "cus_2"), ("customer", "cus_3")]
