@@ -22,6 +22,8 @@ STATE_QUERY_ARGS ?= --rate 300 --seconds 30
 # The Stripe SDK's CPU per fulfillment retrieve, over 500 sessions in the emulator.
 SDK_RETRIEVE_ARGS ?= --sessions 500
 HEALTHZ_ARGS ?= --rate 100 --seconds 10 --stores sqlite,postgres
+# The worker's CPU per webhook, edge by edge of the pipeline, in one process.
+PIPELINE_CPU_ARGS ?= --events 2000
 
 install: $(STAMP)
 
@@ -66,6 +68,7 @@ bench: install
 	$(PY) benchmarks/state_queries.py $(STATE_QUERY_ARGS)
 	$(PY) benchmarks/sdk_retrieve.py $(SDK_RETRIEVE_ARGS)
 	$(PY) benchmarks/healthz_cpu.py $(HEALTHZ_ARGS)
+	$(PY) benchmarks/pipeline_cpu.py $(PIPELINE_CPU_ARGS)
 
 # Two serve processes on a throwaway PostgreSQL under mixed traffic for SOAK_MINUTES, with a
 # kill -9 or a PostgreSQL stop every minute; prints its figures, exits 1 if a guarantee broke.
