@@ -56,7 +56,7 @@ from adapters.stripe_webhook import translate  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.subscriptions import entitlements_of  # noqa: E402
 from api.system import Services, build  # noqa: E402
-from benchmarks import open_loop  # noqa: E402
+from benchmarks import open_loop, options  # noqa: E402
 from benchmarks.fulfillment_lag import database, process  # noqa: E402
 from benchmarks.lag_load import API_KEY, completed_events, cpu_seconds  # noqa: E402
 from benchmarks.renewals import SUCCESS_URL, emulator, save_cards  # noqa: E402
@@ -89,9 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", type=int, default=0,
                         help="also profile N reads in this process (0: no)")
     args = parser.parse_args(argv)
-    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if set(args.stores) - set(STORES):
-        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    args.stores = options.stores(parser, args.stores, STORES)
     if not 1 <= args.subscriptions <= len(PLANS):
         parser.error(f"--subscriptions: 1 to {len(PLANS)}")
     return args

@@ -36,7 +36,7 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make `tests.support` and `benchmarks` importable
 
-from benchmarks import open_loop  # noqa: E402
+from benchmarks import open_loop, options  # noqa: E402
 from benchmarks.endpoints import stop_group  # noqa: E402
 from benchmarks.lag_load import (  # noqa: E402
     API_KEY,
@@ -68,9 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--patience", type=float, default=30.0,
                         help="give up on the rest after this long without a new Fulfilled")
     args = parser.parse_args(argv)
-    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if set(args.stores) - set(STORES):
-        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    args.stores = options.stores(parser, args.stores, STORES)
     return args
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: make `benchmarks` and `api` im
 
 from api.settings import Settings  # noqa: E402
 from api.system import build  # noqa: E402
-from benchmarks import open_loop  # noqa: E402
+from benchmarks import open_loop, options  # noqa: E402
 from benchmarks.entitlements import STAFF_TOKEN, seed  # noqa: E402
 from benchmarks.fulfillment_lag import database, process  # noqa: E402
 from benchmarks.lag_load import API_KEY, cpu_seconds  # noqa: E402
@@ -49,9 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stores", default="sqlite", help="sqlite,postgres")
     parser.add_argument("--customers", type=int, default=5)
     args = parser.parse_args(argv)
-    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if set(args.stores) - set(STORES):
-        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    args.stores = options.stores(parser, args.stores, STORES)
     # What seed() reads: a purchase and a subscription each, two months of renewals.
     args.purchases, args.subscriptions, args.months, args.threads = 1, 1, 2, 4
     return args

@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +30,11 @@ sys.path.insert(0, str(ROOT))  # run as a script: make `tests.support` and `benc
 
 from api.settings import Settings  # noqa: E402
 from api.system import Services, build, create_tables  # noqa: E402
-from benchmarks.fulfillment_lag import process  # noqa: E402
+from benchmarks import options  # noqa: E402
+from benchmarks.fulfillment_lag import database, process  # noqa: E402
 from benchmarks.lag_load import API_KEY, prepare  # noqa: E402
 from tests.support.billing import stored  # noqa: E402
-from tests.support.pg_cluster import PostgresCluster, free_port  # noqa: E402
+from tests.support.pg_cluster import free_port  # noqa: E402
 
 STORES = ("sqlite", "postgres")
 
@@ -48,21 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="webhooks recorded between two catch-ups")
     parser.add_argument("--stores", default=",".join(STORES), help="sqlite,postgres")
     args = parser.parse_args(argv)
-    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if set(args.stores) - set(STORES):
-        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    args.stores = options.stores(parser, args.stores, STORES)
     return args
-
-
-@contextmanager
-def database(store: str) -> Iterator[str]:
-    """A fresh DATABASE_URL on ``store``."""
-    if store == "postgres":
-        with PostgresCluster() as cluster:
-            yield cluster.create_database("bench_cpu")
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
-            yield f"sqlite:///{tmp}/ledger.sqlite3"
 
 
 def settle_timed(services: Services, spent: dict[str, float]) -> None:
@@ -85,7 +71,7 @@ def settle_timed(services: Services, spent: dict[str, float]) -> None:
 def run_store(store: str, events: list[dict[str, Any]], emulator_url: str, chunk: int
               ) -> dict[str, Any]:
     """Ingest ``events`` into a fresh store on ``store``; the followers' CPU per webhook."""
-    with database(store) as database_url:
+    with database(store) as (database_url, _):
         settings = Settings.from_env({
             "DATABASE_URL": database_url, "STRIPE_API_KEY": API_KEY,
             "STRIPE_API_BASE": emulator_url, "STRIPE_WEBHOOK_SECRET": "whsec_bench_cpu"},

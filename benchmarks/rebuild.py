@@ -61,6 +61,7 @@ from adapters.stripe_webhook import translate  # noqa: E402
 from api.rebuild import PROJECTIONS, compare, rebuild  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.system import Seams, Services, build  # noqa: E402
+from benchmarks import options  # noqa: E402
 from benchmarks.fulfillment_lag import database  # noqa: E402
 from domain.apps.charges import ChargeOrder  # noqa: E402
 from domain.apps.pipeline import PIPELINE  # noqa: E402
@@ -90,9 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="only measure, on this seeded store (what each run does in a "
                              "fresh process)")
     args = parser.parse_args(argv)
-    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if set(args.stores) - set(STORES):
-        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    args.stores = options.stores(parser, args.stores, STORES)
     return args
 
 

@@ -41,9 +41,8 @@ sys.path.insert(0, str(ROOT))  # run as a script: make `benchmarks` and `adapter
 
 from adapters.stripe_gateway import StripeGateway, _line_item  # noqa: E402
 from adapters.stripe_objects import session_facts  # noqa: E402
-from benchmarks.fulfillment_lag import process  # noqa: E402
+from benchmarks.renewals import emulator  # noqa: E402
 from domain.ports import CheckoutSnapshot  # noqa: E402
-from emulator.server import free_port  # noqa: E402
 
 API_KEY = "sk_test_bench_sdk_retrieve"
 SIZES = (1,) * 6 + (3,) * 3 + (12,)  # line items per session, in turn
@@ -155,12 +154,7 @@ def check_same(chosen: dict[str, Retrieve], ids: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with process([sys.executable, "-m", "emulator", "--port", str(port)], {},
-                 f"{url}/_emulator/health", "emulator"):
-        httpx.post(f"{url}/_emulator/delivery", json={"drop": True},
-                   trust_env=False).raise_for_status()
+    with emulator() as url:
         ids = buy(url, args.sessions)
         chosen = paths(url, args.explore)
         check_same(chosen, ids)

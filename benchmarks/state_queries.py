@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: make `benchmarks`, `api` and `
 
 from api.system import Services  # noqa: E402
 from api.views import session_view  # noqa: E402
-from benchmarks import open_loop  # noqa: E402
+from benchmarks import open_loop, options  # noqa: E402
 from benchmarks.fulfillment_lag import database, process  # noqa: E402
 from benchmarks.lag_load import cpu_seconds  # noqa: E402
 from benchmarks.rebuild import Seeder, bench_services, seed  # noqa: E402
@@ -70,9 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--months", type=int, default=12,
                         help="seeding rounds, at least (each renews every subscription)")
     args = parser.parse_args(argv)
-    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if set(args.stores) - set(STORES):
-        parser.error(f"--stores: known stores are {', '.join(STORES)}")
+    args.stores = options.stores(parser, args.stores, STORES)
     return args
 
 
