@@ -30,7 +30,7 @@ speed of reading and decoding the same events.
 ``--profile`` also runs one rebuild under cProfile and prints its top functions.
 
     .venv/bin/python benchmarks/rebuild.py [--events 100000] [--stores sqlite,postgres]
-        [--round 2000] [--profile] [--keep DIR]
+        [--round 2000] [--profile]
 """
 
 from __future__ import annotations
