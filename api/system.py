@@ -177,11 +177,10 @@ class _Prompts:
 
     def of(self, upstream: str) -> Callable[..., None]:
         """The prompt of ``upstream``'s followers: told the topics recorded when they are
-        known (then only the followers that read one of them wake), else anything."""
-        def prompt(topics: Any = None) -> None:
-            known = topics if isinstance(topics, set) else None
+        known (then only the followers that read one of them wake)."""
+        def prompt(topics: set[str] | None = None) -> None:
             for follower in self._followers[upstream]:
-                follower.prompt(known)
+                follower.prompt(topics)
 
         return prompt
 
@@ -250,8 +249,9 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
         Scheduler("renewals", subscriptions.run_due, seams.schedule_every),
         *([Scheduler("reconciliation", lambda: reconciler.reconcile("system:schedule"), every)]
           if every else []))
+    webhooks_recorded = prompts.of(Inbox.name)
     committer: GroupCommitter[StripeEvent, bool] = GroupCommitter(
-        inbox.record, on_commit=prompts.of(Inbox.name))
+        inbox.record, on_commit=lambda _count: webhooks_recorded())
     verifier = WebhookVerifier(settings.webhook_secrets) if settings.webhook_secrets else None
     payment_links = PaymentLinks(env=env(PaymentLinks.name), stripe=stripe,
                                  public_url=settings.public_url)
