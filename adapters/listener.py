@@ -17,13 +17,14 @@ from collections.abc import Callable, Mapping
 import psycopg
 from psycopg import sql
 
+from adapters.background import Background
 from adapters.stores import Store
 
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = 1.0
 
 
-class CommitListener:
+class CommitListener(Background):
     """Calls ``channels[name]()`` for each notification on channel ``name``, in a thread of
     its own, until :meth:`stop`. On (re)connecting it calls them all once (what was
     committed while it was not listening)."""
@@ -33,16 +34,7 @@ class CommitListener:
         self.store = store
         self.channels = dict(channels)
         self.listening = threading.Event()  # set while LISTEN is in place
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="commit-listener", daemon=True)
-
-    def start(self) -> CommitListener:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._thread.join(timeout)
+        super().__init__("commit-listener")
 
     def _run(self) -> None:
         while not self._stopping.is_set():

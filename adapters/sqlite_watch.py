@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from adapters.background import Background
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 0.025
 
 
-class FileWatcher:
+class FileWatcher(Background):
     """Calls ``files[path]()`` when the SQLite file at ``path`` has a new commit, checking
     every ``every`` seconds in a thread of its own until :meth:`stop` (and once at start)."""
 
@@ -28,16 +29,7 @@ class FileWatcher:
                  every: float = CHECK_SECONDS) -> None:
         self.files = dict(files)
         self.every = every
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqlite-watch", daemon=True)
-
-    def start(self) -> FileWatcher:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._thread.join(timeout)
+        super().__init__("sqlite-watch")
 
     def _run(self) -> None:
         connections: dict[Path, sqlite3.Connection] = {}
