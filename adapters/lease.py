@@ -158,6 +158,10 @@ class Guarded(Protocol):
     def set_guard(self, guard: Callable[[], None] | None) -> None: ...
     def start(self) -> None: ...
     def stop(self, timeout: float = ...) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def running(self) -> bool: ...
 
 
 class LeasedRunner:
@@ -212,6 +216,17 @@ class LeasedRunner:
                 log.warning("lost the follower lease (did the database restart?); "
                             "stopped following, standing by")
                 break
-        for runner in self.runners:
-            runner.stop()
+        stop_all(self.runners)
         self.lease.release()
+
+
+def stop_all(runners: Sequence[Guarded], timeout: float = 5.0) -> list[str]:
+    """Tell every runner to stop, then wait for them all at most ``timeout`` seconds in
+    total (one inside a Stripe call that hangs holds the others up no longer); answers
+    the names of those still running."""
+    deadline = time.monotonic() + timeout
+    for runner in runners:
+        runner.stop(timeout=0)
+    for runner in runners:
+        runner.stop(timeout=max(0.0, deadline - time.monotonic()))
+    return [runner.name for runner in runners if runner.running]

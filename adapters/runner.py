@@ -184,9 +184,9 @@ class Runner:
         self._stopping.clear()
         for follower in self.followers:
             follower.forget_position()  # another process may have moved on meanwhile
-        self._thread = threading.Thread(target=self._run, name=f"follow-{self.name}",
-                                        daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name=f"follow-{self.name}", daemon=True)
+        thread.start()
+        self._thread = thread  # only a started thread: stop() may join it from elsewhere
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()

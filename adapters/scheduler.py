@@ -36,8 +36,9 @@ class Scheduler:
 
     def start(self) -> None:
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        thread.start()
+        self._thread = thread  # only a started thread: stop() may join it from elsewhere
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()

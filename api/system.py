@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 from adapters.fulfillers import load_fulfiller
 from adapters.group_commit import GroupCommitter
-from adapters.lease import Lease, LeasedRunner
+from adapters.lease import Lease, LeasedRunner, stop_all
 from adapters.listener import CommitListener
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 # before its Fulfilled is recorded (measured: 16 gives a lower lag p99 than 50 at 200/s).
 BATCH_SIZES = {("Ledger", "Fulfillment"): 16}
 DEFAULT_BATCH_SIZE = 500
+# How long stopping waits for the runners (a Stripe call may hang for its whole timeout).
+STOP_SECONDS = 5.0
 # Entitlements are read on every request of the merchant's app: each process keeps the
 # customers it read, and brings one up to date with one query for its newer events.
 CUSTOMERS_CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
@@ -109,6 +112,7 @@ class Services:
     watched: dict[Path, Callable[..., None]] = field(default_factory=dict)
     listener: CommitListener | FileWatcher | None = field(init=False, default=None)
     lease: Lease = field(init=False)
+    _leased: LeasedRunner | None = field(init=False, default=None)
     _stopping: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -142,7 +146,7 @@ class Services:
                 self.listener = CommitListener(self.settings.store, self.channels).start()
             elif self.watched:
                 self.listener = FileWatcher(self.watched).start()
-            LeasedRunner(self.lease, self.runners, self._stopping).start()
+            self._leased = LeasedRunner(self.lease, self.runners, self._stopping).start()
 
     def settle(self, rounds: int = 20) -> None:
         """Process everything recorded so far, in this thread (tests, CLI): every follower
@@ -152,18 +156,31 @@ class Services:
             if not sum(follower.catch_up() for follower in self.followers):
                 return
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_SECONDS) -> list[str]:
+        """Stop following and close the stores, waiting at most ``timeout`` seconds for
+        the runners (all told at once). Answers the runners still busy then (e.g. inside a
+        Stripe call that hangs): their stores are left open, as the process is ending;
+        what they were doing is committed or done again by the next holder of the lease."""
+        deadline = time.monotonic() + timeout
         self._stopping.set()
         if self.listener is not None:
-            self.listener.stop()
+            self.listener.stop(timeout=0)
         for runner in self.runners:
-            runner.stop()
+            runner.stop(timeout=0)  # told first: each then ends as soon as it can
+        if self._leased is not None:  # it stops the runners it started, and starts no more
+            self._leased.join(max(0.0, deadline - time.monotonic()))
+        busy = stop_all(self.runners, max(0.0, deadline - time.monotonic()))
         self.lease.release()
+        if busy:
+            log.warning("still busy %.0f s after stopping: %s (their stores stay open)",
+                        timeout, ", ".join(busy))
+            return busy
         for app in (self.subscriptions, self.directory, self.charges, self.customers,
                     self.cards, self.support, self.notices,
                     self.fulfillment, self.ledger, self.inbox):
             app.close()
         self.payment_links.close()
+        return busy
 
 
 class _Prompts:

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # commit's NOTIFY (PostgreSQL) or a changed file (SQLite, checked every 25 ms), and polls as
 # a fallback.
 FALLBACK_POLL_SECONDS = 1.0
+# Stopping waits for the runners for STOP_SECONDS (api.system); past this, the process ends.
+HARD_STOP_SECONDS = 15.0
 
 
 def run_worker(settings: Settings) -> None:
@@ -36,7 +38,30 @@ def run_worker(settings: Settings) -> None:
     try:
         stopping.wait()
     finally:
-        services.stop()
+        # Whatever holds the stop up (a store that does not answer), the worker ends.
+        watchdog = threading.Timer(HARD_STOP_SECONDS, _leave_now)
+        watchdog.daemon = True
+        watchdog.start()
+        busy = services.stop()
+    if busy or _other_threads():
+        # Threads inside a hung Stripe call would hold the exit up for minutes (the
+        # interpreter joins the fulfillment pool's threads): leave without them. Nothing
+        # is lost: their work is committed, or redone by the next worker, as after kill -9.
+        log.warning("worker leaving threads behind: %s", ", ".join(busy + _other_threads()))
+        logging.shutdown()
+        os._exit(0)
+
+
+def _leave_now() -> None:
+    log.error("worker still stopping after %.0f s; leaving now", HARD_STOP_SECONDS)
+    logging.shutdown()
+    os._exit(1)
+
+
+def _other_threads() -> list[str]:
+    """The threads that would keep this process from ending (not daemons)."""
+    return [t.name for t in threading.enumerate()
+            if t.is_alive() and not t.daemon and t is not threading.main_thread()]
 
 
 class WorkerSupervisor:

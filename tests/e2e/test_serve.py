@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -111,3 +115,70 @@ def _answers(base: str) -> bool:
         return httpx.get(f"{base}/healthz").status_code in (200, 503)
     except httpx.HTTPError:
         return False
+
+
+def test_a_worker_stops_within_seconds_while_stripe_hangs(tmp_path: Path) -> None:
+    """Every follower may be inside a Stripe call that takes its full timeout (and the SDK's
+    retries) when SIGTERM comes: the worker still ends promptly. What it was doing is
+    either committed or done again by the next worker (as after kill -9)."""
+    with _silent_server() as stripe_port:
+        port = free_port()
+        env = {**os.environ, **service_env(f"sqlite:///{tmp_path}/ledger.sqlite3",
+                                           PORT=str(port),
+                                           STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port[0]}")}
+        server = subprocess.Popen([sys.executable, "-m", "api", "serve", "--no-worker"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        worker = None
+        try:
+            assert wait_for(lambda: _answers(base))
+            for mode, status in (("payment", "paid"), ("setup", "no_payment_required")):
+                payload, headers = signed(session_event(
+                    "checkout.session.completed", new_session_id(), mode=mode,
+                    payment_status=status))
+                assert httpx.post(f"{base}/webhook", content=payload,
+                                  headers=headers).status_code == 200
+            worker = subprocess.Popen([sys.executable, "-m", "api", "worker"],
+                                      env={**env, "CREATE_TABLE": "n"},
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Fulfillment and saved cards both wait on the silent "Stripe".
+            assert wait_for(lambda: stripe_port[1] >= 2)
+            started = time.monotonic()
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+            assert time.monotonic() - started < STOP_WITHIN_SECONDS
+        finally:
+            for process in (worker, server):
+                if process is not None and process.poll() is None:
+                    process.kill()
+                    process.wait(20)
+
+
+STOP_WITHIN_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def _silent_server() -> Iterator[list[int]]:
+    """A TCP server on loopback that accepts connections and never answers (a Stripe that
+    hangs): yields [its port, how many connections it has accepted so far]."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    state = [listener.getsockname()[1], 0]
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            state[1] += 1
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
