@@ -11,6 +11,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,14 +30,12 @@ HARD_STOP_SECONDS = 15.0
 
 def run_worker(settings: Settings) -> None:
     """Follow the inbox until SIGTERM or SIGINT."""
+    stop_signal = _StopSignal()
     services = build(settings, poll_interval=FALLBACK_POLL_SECONDS)
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
-    services.start(follow=True)
-    log.info("worker following the inbox (pid %d)", os.getpid())
     try:
-        stopping.wait()
+        services.start(follow=True)
+        log.info("worker following the inbox (pid %d)", os.getpid())
+        stop_signal.wait()
     finally:
         # Whatever holds the stop up (a store that does not answer), the worker ends.
         watchdog = threading.Timer(HARD_STOP_SECONDS, _leave_now)
@@ -50,6 +49,34 @@ def run_worker(settings: Settings) -> None:
         log.warning("worker leaving threads behind: %s", ", ".join(busy + _other_threads()))
         logging.shutdown()
         os._exit(0)
+
+
+class _StopSignal:
+    """SIGTERM or SIGINT, waited for in the main thread.
+
+    The handler itself does nothing: Python's C-level handler writes the signal's number to
+    a socket, which :meth:`wait` reads. (A handler that set a ``threading.Event`` hung the
+    worker for good when a second signal came while the first was being handled, as when
+    the operator and the dying parent's ``PR_SET_PDEATHSIG`` both send one: the handler
+    waited on a lock its own thread held.)
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self._read, write = socket.socketpair()
+        write.setblocking(False)
+        self._write = write  # kept open for as long as the wakeup fd is in use
+        signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+        for sig in self.SIGNALS:
+            signal.signal(sig, lambda *_: None)
+
+    def wait(self) -> int:
+        """Block until one of the signals arrives (or arrived since construction)."""
+        while True:
+            for number in self._read.recv(64):
+                if number in self.SIGNALS:
+                    return number
 
 
 def _leave_now() -> None:

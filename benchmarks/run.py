@@ -130,6 +130,35 @@ class Backlog:
         return None
 
 
+def worker_pid(root: int, wait: float = 10.0) -> int | None:
+    """The PID of the `checkout-ledger worker` process under ``root`` (serve starts it)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if command[-2:] == [b"worker", b""] and _descends(parent, root):
+                return int(entry.name)
+        time.sleep(0.1)
+    return None
+
+
+def _descends(pid: int, root: int) -> bool:
+    while pid > 1:
+        if pid == root:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+    return False
+
+
 def drive(args: argparse.Namespace, url: str, cpu_pids: dict[str, int]) -> dict[str, Any]:
     """One load.py run against `url`; its JSON result."""
     command = [sys.executable, str(args.load), "--url", url, "--secret", "whsec_bench",
@@ -179,6 +208,9 @@ def bench_store(args: argparse.Namespace, store: str) -> list[dict[str, Any]]:
                 database = fresh_url(f"{endpoint}{processes}")
                 with running(endpoint, database, processes) as (url, app_pid):
                     pids = {"app": app_pid, **({"pg": db_pid} if db_pid else {})}
+                    worker = worker_pid(app_pid) if endpoint == "service" else None
+                    if worker is not None:
+                        pids["worker"] = worker  # inside "app" too: web = app - worker
                     if endpoint != "service":
                         row.update(drive(args, url, pids))
                     else:

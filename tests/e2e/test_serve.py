@@ -182,3 +182,26 @@ def _silent_server() -> Iterator[list[int]]:
         listener.close()
         for connection in accepted:
             connection.close()
+
+
+def test_a_worker_signalled_again_and_again_still_stops(tmp_path: Path) -> None:
+    """SIGTERM from the operator and from its dying parent (PR_SET_PDEATHSIG) can arrive
+    together: a signal handled while the last one is still being handled must not hang the
+    worker (it once did, waiting on a lock its own main thread held)."""
+    env = {**os.environ, **service_env(f"sqlite:///{tmp_path}/ledger.sqlite3")}
+    worker = subprocess.Popen([sys.executable, "-m", "api", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        lock = tmp_path / "ledger.worker.lock"
+        assert wait_for(lambda: lock.exists() and lock.read_text().strip() == str(worker.pid))
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until and worker.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGTERM)
+
+        # Ended (by the signal itself when one lands after Python gave its handlers back).
+        assert worker.wait(STOP_WITHIN_SECONDS) in (0, -signal.SIGTERM)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(20)
