@@ -43,6 +43,7 @@ class Settings:
     dunning: Dunning = field(default_factory=Dunning)  # DUNNING_SCHEDULE, DUNNING_FINAL
     grace_period: timedelta = timedelta(days=3)  # GRACE_PERIOD: past due, still entitled
     reconcile_every: float | None = None  # seconds between scheduled reconciliations
+    worker_nice: int = 10  # WORKER_NICE: the worker yields the CPU to the webhook's answers
 
     @property
     def local_mode(self) -> bool:
@@ -67,6 +68,7 @@ class Settings:
             "DUNNING_FINAL": self.dunning.final,
             "GRACE_PERIOD": f"{int(self.grace_period.total_seconds())}s",
             "RECONCILE_EVERY": f"{self.reconcile_every:g}s" if self.reconcile_every else "off",
+            "WORKER_NICE": str(self.worker_nice),
         }
         if self.stripe_api_key:
             env["STRIPE_API_KEY"] = self.stripe_api_key
@@ -117,6 +119,7 @@ class Settings:
         # Off by default in local mode: the emulator lives and dies with the service.
         reconcile_every = value.parse("RECONCILE_EVERY", "off" if api_key is None else "10m",
                                       _duration)
+        worker_nice = value.parse("WORKER_NICE", "10", _nice)
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -126,6 +129,7 @@ class Settings:
             smtp_url=smtp_url, mail_from=env.get("MAIL_FROM") or "checkout-ledger@localhost",
             create_tables=bool(create_tables), reconcile_every=reconcile_every,
             dunning=Dunning(schedule, final), grace_period=timedelta(seconds=grace),
+            worker_nice=worker_nice,
         )
 
 
@@ -169,6 +173,12 @@ def _final_status(raw: str) -> str:
 def _port(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ValueError(f"must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _nice(raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) > 19:
+        raise ValueError(f"must be a niceness from 0 (none) to 19, got {raw!r}")
     return int(raw)
 
 

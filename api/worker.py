@@ -31,6 +31,7 @@ HARD_STOP_SECONDS = 15.0
 def run_worker(settings: Settings) -> None:
     """Follow the inbox until SIGTERM or SIGINT."""
     stop_signal = _StopSignal()
+    yield_cpu(settings.worker_nice)  # before any thread starts: they inherit it
     services = build(settings, poll_interval=FALLBACK_POLL_SECONDS)
     try:
         services.start(follow=True)
@@ -77,6 +78,16 @@ class _StopSignal:
             for number in self._read.recv(64):
                 if number in self.SIGNALS:
                     return number
+
+
+def yield_cpu(niceness: int) -> None:
+    """Run this process (the threads it starts from now on) at ``niceness``: when the web
+    processes and the worker want the same cores, the webhook's answer comes first (Stripe
+    waits on it) and the worker, whose work can wait, catches up after. On an idle
+    machine it changes nothing. A process already nicer keeps its own niceness."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if niceness > current:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
 
 
 def _leave_now() -> None:

@@ -205,3 +205,24 @@ def test_a_worker_signalled_again_and_again_still_stops(tmp_path: Path) -> None:
         if worker.poll() is None:
             worker.kill()
             worker.wait(20)
+
+
+def test_the_worker_and_every_thread_it_starts_run_at_the_configured_niceness(
+        tmp_path: Path) -> None:
+    env = {**os.environ, **service_env(f"sqlite:///{tmp_path}/ledger.sqlite3", WORKER_NICE="7")}
+    worker = subprocess.Popen([sys.executable, "-m", "api", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        threads = Path(f"/proc/{worker.pid}/task")
+        # The runners' threads, the file watcher, the lease's: following.
+        assert wait_for(lambda: len(list(threads.iterdir())) > 5)
+        tasks = list(threads.iterdir())
+
+        assert {_niceness(task / "stat") for task in tasks} == {7}
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+
+
+def _niceness(stat: Path) -> int:
+    return int(stat.read_text().rsplit(")", 1)[1].split()[16])

@@ -78,3 +78,14 @@ def test_settings_survive_the_trip_through_the_environment_to_a_worker() -> None
     again = Settings.from_env(settings.to_env())
 
     assert again == settings
+
+
+@pytest.mark.parametrize("nice", ["-1", "20", "ten", "1.5"])
+def test_a_worker_niceness_outside_0_to_19_is_refused(nice: str) -> None:
+    assert problems({**GOOD, "WORKER_NICE": nice}) == [
+        f"WORKER_NICE: must be a niceness from 0 (none) to 19, got {nice!r}"]
+
+
+def test_the_worker_is_nice_by_default_and_0_turns_it_off() -> None:
+    assert Settings.from_env(GOOD).worker_nice == 10
+    assert Settings.from_env({**GOOD, "WORKER_NICE": "0"}).worker_nice == 0
