@@ -11,13 +11,14 @@ dropping its tables and following from position 0 rebuilds the same customers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 
-from domain.apps.processing import BatchProcessor
+from domain.apps.processing import BatchProcessing, BatchProcessor
 from domain.model.access import Access, Entitlement, Purchase, access_uuid
 from domain.model.card_setup import CardSetup
 from domain.model.charge import Charge
@@ -71,6 +72,11 @@ class Customers(BatchProcessor):
         """The customer, or None if the service never saw them."""
         found = self.current(customer_uuid(customer_id))
         return found if isinstance(found, Customer) else None
+
+    def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
+        """The batch's customers and accesses in one query, kept from then on (a
+        subscription's access is found through its view: read when asked for)."""
+        self.read_ahead(filter(None, map(_read_ahead_id, upstream_events)), processing)
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
         if isinstance(upstream_event, CheckoutSession.Completed):
@@ -131,3 +137,18 @@ class Customers(BatchProcessor):
     def _customer(self, customer_id: str, processing: ProcessingEvent) -> Customer:
         found = self.current(customer_uuid(customer_id), processing)
         return found if isinstance(found, Customer) else Customer.of(customer_id)
+
+
+def _read_ahead_id(event: Any) -> UUID | None:
+    """The aggregate :meth:`Customers.policy` will read for ``event``, if known up front."""
+    if isinstance(event, CheckoutSession.Completed | CheckoutSession.Fulfilled):
+        customer = event.facts.customer
+        if customer is None:
+            return None
+        return customer_uuid(customer) if isinstance(event, CheckoutSession.Completed) \
+            else access_uuid(customer)
+    if isinstance(event, CardSetup.Saved | Charge.Requested):
+        return customer_uuid(event.customer)
+    if isinstance(event, StripePaymentMethod.Detached) and event.customer is not None:
+        return customer_uuid(event.customer)
+    return None

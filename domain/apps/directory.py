@@ -11,7 +11,6 @@ back: dropping its tables and following from position 0 rebuilds it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from copy import deepcopy
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
@@ -43,22 +42,10 @@ class Directory(BatchProcessor):
         return list(found.targets) if isinstance(found, DirectoryEntry) else []
 
     def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
-        """The batch's entries that this process does not keep, in one query (most are
-        new: a PaymentIntent is filed once), and kept from now on as recorded. Kept ones are
-        brought up to date as they are asked for: replaying a long one (an email of many
-        checkouts) in every batch would cost more."""
-        ids = {directory_uuid(key) for event in upstream_events
-               for key, _, _ in _keys(event) if key}
-        kept = self.repository.cache
-        unkept = sorted((i for i in ids if kept is None or i not in kept.cache), key=str)
-        found = self.load_many(unkept) if unkept else None
-        if found is None:
-            return
-        processing.prefetched = found
-        if kept is not None:
-            for aggregate_id, entry in found.items():
-                if entry is not None:
-                    kept.put(aggregate_id, deepcopy(entry))  # the batch changes its own
+        """The batch's entries in one query (most are new: a PaymentIntent is filed once);
+        an email of many checkouts is kept rather than replayed in every batch."""
+        self.read_ahead((directory_uuid(key) for event in upstream_events
+                         for key, _, _ in _keys(event) if key), processing)
 
     def policy(self, upstream_event: Any, processing: ProcessingEvent) -> None:
         for key, kind, target in _keys(upstream_event):

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent, Tracking
 
@@ -49,20 +50,27 @@ class CustomerNotices(BatchProcessor):
         if not batch:
             return 0
         sent = 0
+        # What was sent already, for the whole batch in one query when the store can.
+        called_for = [notice for _, event in batch if (notice := _notice(event))]
+        known = dict(self.load_many([notice_uuid(*n) for n in called_for]) or {}) \
+            if called_for else {}
         for _, event in batch:
             if isinstance(event, CheckoutSession.AsyncPaymentFailed):
                 sent += self._tell(event.session_id, PAYMENT_FAILED, event.facts.customer_email,
-                                   partial(self.notifier.payment_failed, event.facts))
+                                   partial(self.notifier.payment_failed, event.facts), known)
             elif isinstance(event, Charge.RecoveryOffered):
                 sent += self._tell(event.charge_id, event.notice, event.to, partial(
                     self.notifier.charge_failed, event.to, event.amount, event.currency,
-                    event.url, event.charge_id))
+                    event.url, event.charge_id), known)
         self._record(ProcessingEvent(tracking=Tracking(upstream, batch[-1][0])))
         return sent
 
-    def _tell(self, about: str, reason: str, to: str | None, send: Callable[[], None]) -> int:
-        """Send one notice unless it was sent; record it as sent at once."""
-        found = self.current(notice_uuid(about, reason))
+    def _tell(self, about: str, reason: str, to: str | None, send: Callable[[], None],
+              known: dict[UUID, Any]) -> int:
+        """Send one notice unless it was sent (``known``: read ahead); record it as sent
+        at once."""
+        notice_id = notice_uuid(about, reason)
+        found = known[notice_id] if notice_id in known else self.current(notice_id)
         notice = found if isinstance(found, CustomerNotice) else CustomerNotice.of(about, reason)
         if notice.sent:
             return 0
@@ -75,4 +83,14 @@ class CustomerNotices(BatchProcessor):
             return 0
         notice.record_sent(about, reason, to)
         self.save(notice)
+        known[notice_id] = notice  # the same notice later in the batch: sent
         return 1
+
+
+def _notice(event: Any) -> tuple[str, str] | None:
+    """(about, reason) of the notice ``event`` calls for, if any."""
+    if isinstance(event, CheckoutSession.AsyncPaymentFailed):
+        return event.session_id, PAYMENT_FAILED
+    if isinstance(event, Charge.RecoveryOffered):
+        return event.charge_id, event.notice
+    return None

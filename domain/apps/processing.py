@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -188,6 +189,23 @@ class BatchProcessor(Application):
 
     def prefetch(self, upstream_events: Sequence[Any], processing: BatchProcessing) -> None:
         """Load what the batch will need before the policy runs (optional)."""
+
+    def read_ahead(self, aggregate_ids: Iterable[UUID], processing: BatchProcessing) -> None:
+        """For :meth:`prefetch`: the aggregates this process does not keep, in one query
+        (a batch's are mostly new), kept from now on as recorded. Kept ones are brought up
+        to date as they are asked for: replaying a long one in every batch would cost
+        more than reading the events it is behind by."""
+        kept = self.repository.cache
+        unkept = sorted((i for i in set(aggregate_ids) if kept is None or i not in kept.cache),
+                        key=str)
+        found = self.load_many(unkept) if unkept else None
+        if found is None:
+            return
+        processing.prefetched = found
+        if kept is not None:
+            for aggregate_id, aggregate in found.items():
+                if aggregate is not None:
+                    kept.put(aggregate_id, deepcopy(aggregate))  # the batch changes its own
 
     def load_many(self, aggregate_ids: Sequence[Any]) -> dict[Any, Aggregate | None] | None:
         """The aggregates with these ids (None for those never recorded), read in one

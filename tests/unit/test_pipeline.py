@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +280,30 @@ def test_an_event_stored_before_the_reshaping_is_still_read_and_applied(
 
     assert services.inbox.get(body.id) == replace(body, created=datetime(2026, 11, 20, 10, tzinfo=UTC))
     assert dict(services.ledger.session("cs_old").state.metadata) == {"_type_": "x", "_data_": "y"}
+
+
+def test_one_notice_when_a_batch_calls_for_it_twice(
+        tmp_path: Path, stripe: FakeStripe, fulfiller: CountingFulfiller,
+        notifier: RecordingNotifier) -> None:
+    """On SQLite, which reads a batch's notices ahead in one query."""
+    settings = Settings.from_env({**SETTINGS, "DATABASE_URL": f"sqlite:///{tmp_path}/n.sqlite3"})
+    services = build(settings, seams=Seams(stripe=stripe, fulfiller=fulfiller,
+                                           notifier=notifier, retry_delays=()))
+    unpaid = {"payment_status": "unpaid"}
+    services.inbox.record([event("cs_1", **unpaid)])
+    failure = next(e for e in _failures(services, "cs_1", unpaid))
+
+    try:
+        services.notices.process_batch("Ledger", [(1_000_001, failure), (1_000_002, failure)])
+    finally:
+        services.stop()
+
+    assert notifier.sent == ["ada@example.com"]
+
+
+def _failures(services: Services, session_id: str, fields: dict[str, str]) -> Iterator[object]:
+    """The ledger's AsyncPaymentFailed for the session, after the webhook that says so."""
+    services.inbox.record([event(session_id, kind=ASYNC_PAYMENT_FAILED, **fields)])
+    services.ledger_follower.catch_up()
+    return (e for e in services.ledger.history(session_id)
+            if type(e).__name__ == "AsyncPaymentFailed")

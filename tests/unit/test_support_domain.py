@@ -7,14 +7,18 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from adapters.stores import Store
 from api.settings import Settings, SettingsError
-from api.system import DIRECTORY_CACHE
+from api.system import CUSTOMERS_CACHE, DIRECTORY_CACHE
+from domain.apps.customers import Customers
 from domain.apps.directory import Directory
+from domain.apps.processing import Unreadable
 from domain.model.charge import SUCCEEDED, Charge
+from domain.model.customer import customer_uuid
 from domain.model.directory_entry import DirectoryEntry, directory_key, directory_uuid
 from domain.model.payment_facts import Decline
 from domain.model.reconciliation import Reconciliation
@@ -170,3 +174,37 @@ def test_a_malformed_reconcile_every_is_one_clear_line(raw: str) -> None:
         Settings.from_env({"RECONCILE_EVERY": raw}, serving=False)
 
     assert refused.value.problems[0].startswith("RECONCILE_EVERY: ")
+
+
+def test_customers_read_a_batch_ahead_beside_the_ones_they_keep(tmp_path: Path) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path}/ledger.sqlite3")  # reads a batch at once
+    env = {**store.env_for("Customers"), **CUSTOMERS_CACHE}
+    customers = Customers(env=env)
+    requested = [e for n in (1, 2, 3) for e in charged(f"chg_{n}", "cus_1" if n < 3 else "cus_2",
+                                                        f"pi_{n}")[:1]]
+    customers.process_batch("Charges", [(1, requested[0])])
+
+    customers.process_batch("Charges", [(2, requested[1]), (3, requested[2])])
+
+    kept = customers.repository.cache
+    assert kept is not None and customer_uuid("cus_1") in kept.cache
+    for reader in (customers, Customers(env=env)):  # as kept here, and as stored
+        first, second = reader.customer("cus_1"), reader.customer("cus_2")
+        assert first is not None and first.charges == ("chg_1", "chg_2")
+        assert second is not None and second.charges == ("chg_3",)
+
+
+def test_a_batch_started_again_reads_its_customers_ahead_as_recorded(tmp_path: Path) -> None:
+    """The first attempt changes the customer it read ahead, then an event of the batch
+    cannot be applied: the second attempt must start from the customer as recorded."""
+    store = Store.from_url(f"sqlite:///{tmp_path}/ledger.sqlite3")
+    env = {**store.env_for("Customers"), **CUSTOMERS_CACHE}
+    Customers(env=env).process_batch("Charges", [(1, charged("chg_1", "cus_1", "pi_1")[0])])
+    worker = Customers(env=env)  # another process: does not keep cus_1 yet
+    poison = Unreadable(uuid4(), 1, "cannot be read")
+
+    worker.process_batch("Charges", [(2, charged("chg_2", "cus_1", "pi_2")[0]), (3, poison)])
+
+    for reader in (worker, Customers(env=env)):
+        found = reader.customer("cus_1")
+        assert found is not None and found.charges == ("chg_1", "chg_2")
