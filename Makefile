@@ -8,6 +8,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install system-deps stripe-cli run test check bench soak
 
+# Ingestion: the reference (2 processes) against the service with 1 and 2 web processes and its
+# worker, 3 rounds alternating, each ratio within its round (the reference alone moves 15%).
+BENCH_ARGS ?= --events 20000 --warmup 2000 --web-processes 1,2 --reference-processes 2 --rounds 3
 # The renewals bench plays 200 subscriptions by default (about 2,400 renewals, a few minutes on
 # 2 cores); the issue's full size is RENEWAL_ARGS="--subscriptions 1000".
 RENEWAL_ARGS ?= --subscriptions 200 --months 12 --failing 0.1

@@ -7,12 +7,17 @@ figures and the service/reference ratio, and writes them all to `benchmarks/resu
     .venv/bin/python benchmarks/run.py [--events 10000] [--stores postgres,sqlite]
                                        [--only reference|service]
                                        [--web-processes 1,2] [--reference-processes 2]
+                                       [--rounds 3]
 
 With `--web-processes 1,2` the service runs once per count on PostgreSQL (`serve --workers N`,
 its worker beside them), each on a fresh database; SQLite runs one web process only. While
 the load runs, the service's `/healthz` is read every 250 ms: `worker_backlog_max` is the
 most Inbox events the ledger's follower (in the worker) had not yet applied, and
 `worker_drain_s` how long after the last answer it took to apply them all.
+
+The reference's own figure moves by 15% or more from one run to the next on a shared
+machine: `--rounds N` runs the whole sequence N times, each ratio within its round, and
+reports the median ratio.
 """
 
 from __future__ import annotations
@@ -62,7 +67,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="service web processes per run on PostgreSQL, e.g. 1,2")
     parser.add_argument("--reference-processes", type=int, default=1,
                         help="web processes of the reference endpoint")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every endpoint this many times, alternating; each ratio "
+                             "is taken within a round and the median is reported")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds: at least 1")
     args.web_processes = [int(n) for n in args.web_processes.split(",") if n.strip()]
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     unknown = set(args.stores) - set(STORES)
@@ -182,7 +192,7 @@ def drive(args: argparse.Namespace, url: str, cpu_pids: dict[str, int]) -> dict[
 
 
 def _runs(args: argparse.Namespace, store: str) -> list[tuple[str, int]]:
-    """(endpoint, web processes) of each run on ``store``, in order."""
+    """(endpoint, web processes) of each run of one round on ``store``, in order."""
     runs = []
     for endpoint in [args.only] if args.only else list(ENDPOINTS):
         if endpoint == "reference":
@@ -198,14 +208,15 @@ def bench_store(args: argparse.Namespace, store: str) -> list[dict[str, Any]]:
     """Both endpoints (or `--only` one) on one store, one after the other."""
     rows: list[dict[str, Any]] = []
     with databases(store) as (fresh_url, db_pid):
-        for endpoint, processes in _runs(args, store):
+        for round_, (endpoint, processes) in ((r, run) for r in range(1, args.rounds + 1)
+                                              for run in _runs(args, store)):
             name = f"{endpoint} x{processes}"
             row: dict[str, Any] = {"store": store, "endpoint": name, "processes": processes,
-                                   "load_average_before": os.getloadavg()[0]}
-            print(f"-- {store} / {name}  (load average {os.getloadavg()[0]:.2f})",
-                  file=sys.stderr, flush=True)
+                                   "round": round_, "load_average_before": os.getloadavg()[0]}
+            print(f"-- {store} / {name}, round {round_}  (load average "
+                  f"{os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
             try:
-                database = fresh_url(f"{endpoint}{processes}")
+                database = fresh_url(f"{endpoint}{processes}r{round_}")
                 with running(endpoint, database, processes) as (url, app_pid):
                     pids = {"app": app_pid, **({"pg": db_pid} if db_pid else {})}
                     worker = worker_pid(app_pid) if endpoint == "service" else None
