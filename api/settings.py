@@ -43,7 +43,7 @@ class Settings:
     dunning: Dunning = field(default_factory=Dunning)  # DUNNING_SCHEDULE, DUNNING_FINAL
     grace_period: timedelta = timedelta(days=3)  # GRACE_PERIOD: past due, still entitled
     reconcile_every: float | None = None  # seconds between scheduled reconciliations
-    worker_nice: int = 10  # WORKER_NICE: the worker yields the CPU to the webhook's answers
+    worker_nice: int = 0  # WORKER_NICE: > 0, the worker yields the CPU to the web processes
 
     @property
     def local_mode(self) -> bool:
@@ -119,7 +119,7 @@ class Settings:
         # Off by default in local mode: the emulator lives and dies with the service.
         reconcile_every = value.parse("RECONCILE_EVERY", "off" if api_key is None else "10m",
                                       _duration)
-        worker_nice = value.parse("WORKER_NICE", "10", _nice)
+        worker_nice = value.parse("WORKER_NICE", "0", _nice)
         if problems:
             raise SettingsError(problems)
         return cls(

@@ -81,10 +81,10 @@ class _StopSignal:
 
 
 def yield_cpu(niceness: int) -> None:
-    """Run this process (the threads it starts from now on) at ``niceness``: when the web
-    processes and the worker want the same cores, the webhook's answer comes first (Stripe
-    waits on it) and the worker, whose work can wait, catches up after. On an idle
-    machine it changes nothing. A process already nicer keeps its own niceness."""
+    """Run this process (the threads it starts from now on) at ``niceness``: above 0, when
+    the web processes and the worker want the same cores, webhooks are answered first and
+    the worker catches up after (its lag grows meanwhile). On an idle machine it changes
+    nothing. A process already nicer keeps its own niceness."""
     current = os.getpriority(os.PRIO_PROCESS, 0)
     if niceness > current:
         os.setpriority(os.PRIO_PROCESS, 0, niceness)

@@ -49,16 +49,18 @@ SERVICE_ENV = {"STRIPE_API_KEY": "sk_test_bench", "STRIPE_API_BASE": "http://127
 
 
 @contextmanager
-def running(endpoint: str, database_url: str, processes: int = 1) -> Iterator[tuple[str, int]]:
-    """Start `endpoint` on a free port of 127.0.0.1, with `processes` web processes; yields
-    (webhook URL, PID); stops it after."""
+def running(endpoint: str, database_url: str, processes: int = 1, *, worker: bool = True
+            ) -> Iterator[tuple[str, int]]:
+    """Start `endpoint` on a free port of 127.0.0.1, with `processes` web processes (and,
+    for the service, its worker unless not ``worker``); yields (webhook URL, PID); stops it
+    after."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_WEBHOOK_SECRET": SECRET,
            "HOST": "127.0.0.1", "PORT": str(port), "REFERENCE_WORKERS": str(processes)}
     command = ENDPOINTS[endpoint]()
     if endpoint == "service":
         env.update(SERVICE_ENV)
-        command += ["--workers", str(processes)]
+        command += ["--workers", str(processes), *([] if worker else ["--no-worker"])]
     with tempfile.TemporaryFile() as log:
         # Its own session, so stopping it also stops any worker it forks, and nothing else.
         process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,

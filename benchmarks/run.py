@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="service web processes per run on PostgreSQL, e.g. 1,2")
     parser.add_argument("--reference-processes", type=int, default=1,
                         help="web processes of the reference endpoint")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="the service without its worker: ingestion alone (nothing is "
+                             "applied, so no backlog is measured)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run every endpoint this many times, alternating; each ratio "
                              "is taken within a round and the median is reported")
@@ -211,18 +214,22 @@ def bench_store(args: argparse.Namespace, store: str) -> list[dict[str, Any]]:
         for round_, (endpoint, processes) in ((r, run) for r in range(1, args.rounds + 1)
                                               for run in _runs(args, store)):
             name = f"{endpoint} x{processes}"
+            if endpoint == "service" and args.no_worker:
+                name += " alone"  # ingestion without its worker
             row: dict[str, Any] = {"store": store, "endpoint": name, "processes": processes,
                                    "round": round_, "load_average_before": os.getloadavg()[0]}
             print(f"-- {store} / {name}, round {round_}  (load average "
                   f"{os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
             try:
                 database = fresh_url(f"{endpoint}{processes}r{round_}")
-                with running(endpoint, database, processes) as (url, app_pid):
+                with running(endpoint, database, processes,
+                             worker=not args.no_worker) as (url, app_pid):
                     pids = {"app": app_pid, **({"pg": db_pid} if db_pid else {})}
-                    worker = worker_pid(app_pid) if endpoint == "service" else None
+                    with_worker = endpoint == "service" and not args.no_worker
+                    worker = worker_pid(app_pid) if with_worker else None
                     if worker is not None:
                         pids["worker"] = worker  # inside "app" too: web = app - worker
-                    if endpoint != "service":
+                    if not with_worker:
                         row.update(drive(args, url, pids))
                     else:
                         with Backlog(url) as backlog:

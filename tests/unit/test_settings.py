@@ -86,6 +86,6 @@ def test_a_worker_niceness_outside_0_to_19_is_refused(nice: str) -> None:
         f"WORKER_NICE: must be a niceness from 0 (none) to 19, got {nice!r}"]
 
 
-def test_the_worker_is_nice_by_default_and_0_turns_it_off() -> None:
-    assert Settings.from_env(GOOD).worker_nice == 10
-    assert Settings.from_env({**GOOD, "WORKER_NICE": "0"}).worker_nice == 0
+def test_the_worker_runs_at_the_web_processes_priority_unless_told() -> None:
+    assert Settings.from_env(GOOD).worker_nice == 0
+    assert Settings.from_env({**GOOD, "WORKER_NICE": "10"}).worker_nice == 10
