@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,7 @@ from adapters.lease import Lease, LeasedRunner, stop_all
 from adapters.listener import CommitListener
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
-from adapters.runner import Follower, Runner
+from adapters.runner import Decoded, Follower, Runner
 from adapters.scheduler import Scheduler
 from adapters.sqlite_watch import FileWatcher
 from adapters.stripe_events import HANDLED, ROUTES
@@ -245,13 +245,17 @@ def build(settings: Settings, *, poll_interval: float = 1.0, seams: Seams = NO_S
     prompts = _Prompts()
     wakes: dict[str, threading.Event] = defaultdict(threading.Event)
     locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+    # One upstream log read by several followers: each event is decoded once for them all.
+    readers = Counter(upstream.name for upstream, _ in PIPELINE)
+    decoded = {name: Decoded() for name, count in readers.items() if count > 1}
     followers = []
     for upstream, processor in PIPELINE:
         follower = Follower(
             apps[upstream.name], apps[processor.name],
             batch_size=BATCH_SIZES.get((upstream.name, processor.name), DEFAULT_BATCH_SIZE),
             wake=wakes[processor.name],
-            lock=locks[processor.name])
+            lock=locks[processor.name],
+            decoded=decoded.get(upstream.name))
         assert isinstance(follower.processor, BatchProcessor)
         prompts.add(follower)
         followers.append(follower)
