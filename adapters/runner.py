@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from adapters.decoded import Decoded
 from domain.apps.processing import BatchProcessor, RetryLater, Unreadable
 from domain.ports import NotifierUnavailable, StripeUnavailable
 
@@ -28,29 +28,6 @@ HELD_BACK_FIRST_WAIT = 0.002  # seconds before reading again rows held back by t
 class NotLeased(Exception):
     """Raised by a follower's guard: this process may no longer follow (its lease is gone).
     The follower processes nothing more and its thread ends."""
-
-
-class Decoded:
-    """The events of one upstream log already read back in this process, by notification
-    id, shared by its followers: the ledger's seven followers would each decode the same
-    event again (decoding was a third of the worker's CPU in the ingestion bench; sharing
-    saved 3-7% of the worker's CPU in ``benchmarks/pipeline_cpu.py``). Events are
-    immutable, so one object serves them all; the first read are the first forgotten."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._events: OrderedDict[int, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, notification_id: int) -> Any | None:
-        with self._lock:
-            return self._events.get(notification_id)
-
-    def put(self, notification_id: int, event: Any) -> None:
-        with self._lock:
-            self._events[notification_id] = event
-            if len(self._events) > self.size:
-                self._events.popitem(last=False)
 
 
 class Follower:

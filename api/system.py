@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.decoded import Decoded
 from adapters.fulfillers import load_fulfiller
 from adapters.group_commit import GroupCommitter
 from adapters.lease import Lease, LeasedRunner, stop_all
 from adapters.listener import CommitListener
 from adapters.metrics import Metrics
 from adapters.notifiers import LogNotifier, SmtpNotifier
-from adapters.runner import Decoded, Follower, Runner
+from adapters.runner import Follower, Runner
 from adapters.scheduler import Scheduler
 from adapters.sqlite_watch import FileWatcher
 from adapters.stripe_events import HANDLED, ROUTES

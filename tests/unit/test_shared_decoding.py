@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.runner import Decoded, Follower
+from adapters.decoded import Decoded
+from adapters.runner import Follower
 from tests.unit.test_runner_prompts import MEMORY, Notes, Reader
 
 
