@@ -30,19 +30,19 @@ HARD_STOP_SECONDS = 15.0
 
 def run_worker(settings: Settings) -> None:
     """Follow the inbox until SIGTERM or SIGINT."""
-    stop_signal = _StopSignal()
-    yield_cpu(settings.worker_nice)  # before any thread starts: they inherit it
-    services = build(settings, poll_interval=FALLBACK_POLL_SECONDS)
-    try:
-        services.start(follow=True)
-        log.info("worker following the inbox (pid %d)", os.getpid())
-        stop_signal.wait()
-    finally:
-        # Whatever holds the stop up (a store that does not answer), the worker ends.
-        watchdog = threading.Timer(HARD_STOP_SECONDS, _leave_now)
-        watchdog.daemon = True
-        watchdog.start()
-        busy = services.stop()
+    with _StopSignal() as stop_signal:
+        yield_cpu(settings.worker_nice)  # before any thread starts: they inherit it
+        services = build(settings, poll_interval=FALLBACK_POLL_SECONDS)
+        try:
+            services.start(follow=True)
+            log.info("worker following the inbox (pid %d)", os.getpid())
+            stop_signal.wait()
+        finally:
+            # Whatever holds the stop up (a store that does not answer), the worker ends.
+            watchdog = threading.Timer(HARD_STOP_SECONDS, _leave_now)
+            watchdog.daemon = True
+            watchdog.start()
+            busy = services.stop()
     if busy or _other_threads():
         # Threads inside a hung Stripe call would hold the exit up for minutes (the
         # interpreter joins the fulfillment pool's threads): leave without them. Nothing
@@ -53,27 +53,40 @@ def run_worker(settings: Settings) -> None:
 
 
 class _StopSignal:
-    """SIGTERM or SIGINT, waited for in the main thread.
+    """SIGTERM or SIGINT, waited for in the main thread, while in a ``with`` block.
 
     The handler itself does nothing: Python's C-level handler writes the signal's number to
     a socket, which :meth:`wait` reads. (A handler that set a ``threading.Event`` hung the
     worker for good when a second signal came while the first was being handled, as when
     the operator and the dying parent's ``PR_SET_PDEATHSIG`` both send one: the handler
     waited on a lock its own thread held.)
+
+    Leaving the block gives both signals their default action back (one sent after the
+    stop ends the process at once, its work done) and only then closes the socket. Left
+    open to the garbage collector, a signal written to its closed descriptor is reported
+    as an ``OSError`` raised in the main thread wherever it happens to be, even inside a
+    lock's bookkeeping, and a lock left held hung the worker.
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-    def __init__(self) -> None:
-        self._read, write = socket.socketpair()
-        write.setblocking(False)
-        self._write = write  # kept open for as long as the wakeup fd is in use
-        signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+    def __enter__(self) -> _StopSignal:
+        self._read, self._write = socket.socketpair()
+        self._write.setblocking(False)
+        signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
         for sig in self.SIGNALS:
             signal.signal(sig, lambda *_: None)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for sig in self.SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        self._read.close()
+        self._write.close()
 
     def wait(self) -> int:
-        """Block until one of the signals arrives (or arrived since construction)."""
+        """Block until one of the signals arrives (or arrived since the block began)."""
         while True:
             for number in self._read.recv(64):
                 if number in self.SIGNALS:

@@ -207,6 +207,28 @@ def test_a_worker_signalled_again_and_again_still_stops(tmp_path: Path) -> None:
             worker.wait(20)
 
 
+def test_a_signal_after_the_stop_ends_the_worker_cleanly() -> None:
+    """Once the worker has stopped, its signals have their default action again, and the
+    socket they were written to is gone with nothing still pointing at it (a signal written
+    to a closed descriptor is raised as an error in the main thread wherever it is, and one
+    raised inside a lock's bookkeeping hung the worker)."""
+    script = (
+        "import os, signal, time\n"
+        "from api.worker import _StopSignal\n"
+        "with _StopSignal() as stop_signal:\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    print(signal.Signals(stop_signal.wait()).name, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(10)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=STOP_WITHIN_SECONDS)
+
+    assert done.stdout == "SIGTERM\n"
+    assert done.returncode == -signal.SIGTERM
+    assert done.stderr == ""
+
+
 def test_the_worker_and_every_thread_it_starts_run_at_the_configured_niceness(
         tmp_path: Path) -> None:
     env = {**os.environ, **service_env(f"sqlite:///{tmp_path}/ledger.sqlite3", WORKER_NICE="7")}
