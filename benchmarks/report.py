@@ -9,13 +9,16 @@ COLUMNS = [("store", 9), ("endpoint", 12), ("round", 5), ("rps", 9), ("p50_ms", 
            ("p99_ms", 8), ("non_2xx", 8), ("errors", 7), ("cpu_ms_per_req_app", 11),
            ("cpu_ms_per_req_worker", 10), ("cpu_ms_per_req_pg", 10),
            ("other_cpu_pct_of_core", 8), ("worker_backlog_max", 8), ("worker_drain_s", 7),
+           ("worker_cpu_ms_per_webhook", 9),
            ("load_average_before", 6)]
 # "other %": CPU that processes outside the run used meanwhile; high means a noisy figure.
 # "app" is every process of the endpoint, its worker included; "worker" is that worker alone.
+# "wrk ms/wh": the worker's CPU until it applied everything, per webhook sent.
 HEADERS = {"cpu_ms_per_req_app": "app ms/req", "cpu_ms_per_req_worker": "wrk ms/req",
            "cpu_ms_per_req_pg": "pg ms/req",
            "other_cpu_pct_of_core": "other %", "worker_backlog_max": "backlog",
-           "worker_drain_s": "drain s", "load_average_before": "load"}
+           "worker_drain_s": "drain s", "worker_cpu_ms_per_webhook": "wrk ms/wh",
+           "load_average_before": "load"}
 # The targets for the service on PostgreSQL.
 TARGET_RPS, TARGET_RATIO, TARGET_P99_MS = 2000.0, 1.5, 100.0
 

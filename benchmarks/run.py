@@ -13,7 +13,10 @@ With `--web-processes 1,2` the service runs once per count on PostgreSQL (`serve
 its worker beside them), each on a fresh database; SQLite runs one web process only. While
 the load runs, the service's `/healthz` is read every 250 ms: `worker_backlog_max` is the
 most Inbox events the ledger's follower (in the worker) had not yet applied, and
-`worker_drain_s` how long after the last answer it took to apply them all.
+`worker_drain_s` how long after the last answer it took to apply them all;
+`worker_cpu_ms_per_webhook` is the worker's CPU from the start of the load until then, per
+webhook sent (the worker falls behind under load, so its CPU during the load alone says
+how much it got, not what each webhook costs it).
 
 The reference's own figure moves by 15% or more from one run to the next on a shared
 machine: `--rounds N` runs the whole sequence N times, each ratio within its round, and
@@ -161,6 +164,12 @@ def worker_pid(root: int, wait: float = 10.0) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU (user + system, every thread) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _descends(pid: int, root: int) -> bool:
     while pid > 1:
         if pid == root:
@@ -232,9 +241,14 @@ def bench_store(args: argparse.Namespace, store: str) -> list[dict[str, Any]]:
                     if not with_worker:
                         row.update(drive(args, url, pids))
                     else:
+                        spent = cpu_seconds(worker) if worker is not None else None
                         with Backlog(url) as backlog:
                             row.update(drive(args, url, pids))
                             row["worker_drain_s"] = backlog.drain()
+                        if spent is not None and worker is not None:
+                            row["worker_cpu_ms_per_webhook"] = round(
+                                1000 * (cpu_seconds(worker) - spent)
+                                / (args.events + args.warmup), 3)
                         row["worker_backlog_max"] = max((lag for _, lag in backlog.samples),
                                                         default=None)
             except EndpointFailed as exc:
