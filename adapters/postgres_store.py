@@ -59,6 +59,7 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresProcessRecorder,
 )
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
@@ -256,16 +257,18 @@ class _ColumnarInsertMixin:
                  table=Identifier(self.events_table_name), where=SQL(" AND ").join(where))
         found: list[Notification] = []
         held_back = False
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        # Rows as tuples: the pool's dict rows cost a worker more than the query's decoding.
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, params, prepare=True)
-            for row in curs.fetchall():
-                if not row["settled"]:
+            for notification_id, originator_id, version, topic, state, settled \
+                    in curs.fetchall():
+                if not settled:
                     held_back = True
                     break
                 found.append(Notification(
-                    id=row["notification_id"], originator_id=row["originator_id"],
-                    originator_version=row["originator_version"], topic=row["topic"],
-                    state=bytes(row["state"])))
+                    id=notification_id, originator_id=originator_id,
+                    originator_version=version, topic=topic, state=bytes(state)))
         self._reads.held_back = held_back
         return found
 

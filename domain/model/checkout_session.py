@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.base import Record
@@ -40,6 +41,7 @@ def is_recovery(facts: SessionFacts) -> bool:
     return any(key == RECOVERY_METADATA_KEY for key, _ in facts.metadata)
 
 
+@lru_cache(maxsize=16_384)  # every follower of the ledger asks for the same ids
 def session_uuid(session_id: str) -> UUID:
     """The aggregate id of a Checkout Session, derived from its ``cs_...`` id."""
     return uuid5(NAMESPACE_URL, f"stripe:checkout.session:{session_id}")
