@@ -8,13 +8,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from adapters.stores import Store
 from domain.apps.processing import Unreadable
 from domain.apps.support import EVENT_UNPROCESSABLE, SNAPSHOT_EVERY, Support
 from domain.model.failure_board import BOARD_ID, FailureBoard
 from domain.model.parked_event import ParkedEvent
-from eventsourcing.persistence import IntegrityError
 
 
 def parked(stripe_event_id: str) -> Any:
