@@ -176,10 +176,14 @@ class Runner:
     own: one writer per application, so its followers never race each other. Woken by a
     prompt, and polls (events written by other processes, or before a restart)."""
 
-    def __init__(self, followers: Sequence[Follower], poll_interval: float = 1.0) -> None:
+    def __init__(self, followers: Sequence[Follower], poll_interval: float = 1.0,
+                 linger: float = 0.0) -> None:
         assert followers and len({f.processor.name for f in followers}) == 1
         self.followers = tuple(followers)
         self.poll_interval = poll_interval
+        # Woken by a prompt, wait this long before reading: the events of the next moments
+        # share one batch (one read, one transaction) instead of one batch each.
+        self.linger = linger
         self.wake = followers[0].wake
         self.last_error: str | None = None
         self._stopping = threading.Event()
@@ -215,6 +219,8 @@ class Runner:
         backoff = self.poll_interval
         settling = HELD_BACK_FIRST_WAIT
         while not self._stopping.is_set():
+            if self.linger and self.wake.is_set() and self._stopping.wait(self.linger):
+                return
             self.wake.clear()
             due = self._due()
             try:

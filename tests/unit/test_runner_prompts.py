@@ -1,5 +1,6 @@
 """A runner woken by a prompt reads only the logs that grew; its poll reads them all, and
-so does the round after a failure."""
+so does the round after a failure. With a linger, what a few prompts announce shares one
+batch."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class Reader(BatchProcessor):
     def __init__(self) -> None:
         super().__init__(env=MEMORY)
         self.read: list[str] = []
+        self.batches: list[int] = []
         self.fail_once = False
 
     def process_batch(self, upstream: str, batch: Sequence[tuple[int, Any]]) -> int:
@@ -44,6 +46,8 @@ class Reader(BatchProcessor):
             self.fail_once = False
             raise RuntimeError("the store hiccuped")
         self.read += [f"{upstream}:{event.text}" for _, event in batch]
+        if batch:
+            self.batches.append(len(batch))
         return super().process_batch(upstream, [])
 
 
@@ -104,3 +108,41 @@ def test_after_a_failure_every_log_is_read_again(wired: Any) -> None:
     runner.wake.set()  # a prompt during the pause (3 s): then every log, not the prompted
     wait_for(lambda: sorted(reader.read) == ["First:a", "Second:unannounced"])
     assert time.monotonic() - failed_at < 4.5  # not only on the next poll (at 6 s)
+
+
+@pytest.fixture
+def lingering() -> Iterator[tuple[Notes, Reader, Follower, Runner]]:
+    notes, reader = type("First", (Notes,), {})(env=MEMORY), Reader()
+    follower = Follower(notes, reader)
+    runner = Runner([follower], poll_interval=60.0, linger=0.5)
+    runner.start()
+    wait_for(lambda: not follower.prompted)
+    yield notes, reader, follower, runner
+    runner.stop()
+
+
+def test_events_announced_while_a_runner_lingers_share_one_batch(lingering: Any) -> None:
+    notes, reader, follower, _ = lingering
+    first_prompt = time.monotonic()
+    for text in ("a", "b", "c"):  # three commits, each announced, within the linger
+        notes.write(text)
+        follower.prompt()
+        time.sleep(0.05)
+
+    wait_for(lambda: reader.read == ["First:a", "First:b", "First:c"])
+    assert reader.batches == [3]
+    assert time.monotonic() - first_prompt >= 0.5
+
+
+def test_a_runner_stops_at_once_while_it_lingers(lingering: Any) -> None:
+    notes, reader, follower, runner = lingering
+    notes.write("a")
+    follower.prompt()
+    time.sleep(0.05)  # lingering now
+
+    asked = time.monotonic()
+    runner.stop(timeout=2.0)
+
+    assert not runner.running
+    assert time.monotonic() - asked < 0.3
+    assert reader.read == []
