@@ -5,17 +5,19 @@ It starts the emulator (``python -m emulator``), buys ``--sessions`` paid Checko
 past its expanded first page of 10), then retrieves each of them the way fulfillment does, with
 each path below, in alternating rounds after a warm-up:
 
-- **objects**: the former ``StripeGateway.retrieve_checkout``: the SDK's resource services,
-  every answer built into ``StripeObject``s, then ``to_dict()``;
-- **gateway**: ``StripeGateway.retrieve_checkout`` as it is now.
+- **objects**: the first ``StripeGateway.retrieve_checkout``: the SDK's resource services
+  over its ``HTTPXClient``, every answer built into ``StripeObject``s, then ``to_dict()``;
+- **httpx**: the next one: plain dicts through ``raw_request``, over the SDK's ``HTTPXClient``;
+- **gateway**: ``StripeGateway.retrieve_checkout`` as it is now: plain dicts, over the SDK's
+  ``PycurlClient`` with a handle per thread (``adapters/stripe_http.py``).
 
 CPU is ``time.process_time()`` of this process only (the emulator runs in its own), over all
 the sessions of a round; the figure per path is the median round. Every path must answer the
 same ``CheckoutSnapshot`` for every session, or the bench fails. Prints one JSON line and the
-ratio. ``--explore`` adds the variants measured to choose the gateway's path: the SDK's
-telemetry header off (``stripe.enable_telemetry``), and the SDK's ``RequestsClient`` and
-``UrllibClient`` instead of its ``HTTPXClient``. ``UrllibClient`` opens a connection per
-request: cheap over the emulator's plain HTTP, a TLS handshake per call at Stripe.
+ratios to the gateway. ``--explore`` adds the variants measured to choose the gateway's path: the
+SDK's telemetry header off (``stripe.enable_telemetry``), and the SDK's ``RequestsClient`` and
+``UrllibClient``. ``UrllibClient`` opens a connection per request: cheap over the emulator's
+plain HTTP, a TLS handshake per call at Stripe.
 
     .venv/bin/python benchmarks/sdk_retrieve.py [--sessions 500] [--rounds 5] [--explore]
 """
@@ -99,12 +101,12 @@ def objects_path(client: stripe.StripeClient) -> Retrieve:
     return retrieve
 
 
-def with_client(url: str, http_client: stripe.HTTPClient) -> Retrieve:
-    """The gateway's path on another of the SDK's HTTP clients."""
+def with_client(url: str, http_client: stripe.HTTPClient) -> StripeGateway:
+    """The gateway on another of the SDK's HTTP clients."""
     gateway = StripeGateway(API_KEY, url)
     gateway.client = stripe.StripeClient(API_KEY, base_addresses={"api": url},
                                          max_network_retries=2, http_client=http_client)
-    return gateway.retrieve_checkout
+    return gateway
 
 
 def without_telemetry(run: Retrieve) -> Retrieve:
@@ -121,15 +123,17 @@ def without_telemetry(run: Retrieve) -> Retrieve:
 def paths(url: str, explore: bool) -> dict[str, Retrieve]:
     """The paths to measure, by name."""
     gateway = StripeGateway(API_KEY, url)
+    before = with_client(url, stripe.HTTPXClient(allow_sync_methods=True, timeout=10))
     chosen: dict[str, Retrieve] = {
-        "objects": objects_path(gateway.client),
+        "objects": objects_path(before.client),
+        "httpx": before.retrieve_checkout,
         "gateway": gateway.retrieve_checkout,
     }
     if explore:
         chosen["gateway_no_telemetry"] = without_telemetry(gateway.retrieve_checkout)
-        chosen["gateway_requests"] = with_client(url, stripe.RequestsClient(timeout=10))
-        chosen["gateway_urllib"] = with_client(url, stripe.UrllibClient())
-        chosen["objects_no_telemetry"] = without_telemetry(objects_path(gateway.client))
+        chosen["gateway_requests"] = with_client(url, stripe.RequestsClient(timeout=10)).retrieve_checkout
+        chosen["gateway_urllib"] = with_client(url, stripe.UrllibClient()).retrieve_checkout
+        chosen["objects_no_telemetry"] = without_telemetry(objects_path(before.client))
     return chosen
 
 
@@ -172,12 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in rounds.items():
         result[name] = {"cpu_ms": round(statistics.median(f[0] for f in figures), 3),
                         "wall_ms": round(statistics.median(f[1] for f in figures), 3)}
-    result["cpu_ratio"] = round(result["objects"]["cpu_ms"] / result["gateway"]["cpu_ms"], 2)
+    gateway_cpu = result["gateway"]["cpu_ms"]
+    result["cpu_ratio"] = round(result["objects"]["cpu_ms"] / gateway_cpu, 2)
+    result["httpx_cpu_ratio"] = round(result["httpx"]["cpu_ms"] / gateway_cpu, 2)
     print(json.dumps(result))
     for name in chosen:
-        print(f"{name:>18}: {result[name]['cpu_ms']:.3f} ms CPU, "
+        print(f"{name:>20}: {result[name]['cpu_ms']:.3f} ms CPU, "
               f"{result[name]['wall_ms']:.3f} ms wall per retrieve")
-    print(f"objects / gateway CPU: {result['cpu_ratio']}x")
+    print(f"objects / gateway CPU: {result['cpu_ratio']}x; "
+          f"httpx / gateway CPU: {result['httpx_cpu_ratio']}x")
     return 0
 
 

@@ -5,9 +5,7 @@ metadata kept as pairs."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -102,21 +100,3 @@ def test_metadata_stays_string_pairs_even_with_a_transcoder_key(
 
     assert facts.metadata == (("_type_", "decimal_str"), ("_data_", "1"), ("order", "7"))
     assert not any(isinstance(value, dict) for value in vars(facts).values())
-
-
-def test_retrieves_share_one_kept_alive_connection(
-    shop: Shop, gateway: StripeGateway, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sessions = [paid(shop, [(f"Badge {n}", 400, 1) for n in range(size)]) for size in (1, 12, 3)]
-    opened: list[object] = []
-    connect = socket.create_connection
-
-    def counted(*args: Any, **kwargs: Any) -> socket.socket:
-        opened.append(args[0])
-        return connect(*args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", counted)
-    for session_id in sessions * 3:
-        gateway.retrieve_checkout(session_id)
-
-    assert len(opened) <= 1  # none if the fixture's first calls left one open
