@@ -1,28 +1,34 @@
 """The HTTP client the Stripe SDK calls Stripe with: the SDK's own ``PycurlClient`` (libcurl),
 with a curl handle per thread and the gateway's timeout.
 
-Measured with ``benchmarks/sdk_retrieve.py --explore`` (the CPU of a fulfillment retrieve): the
-SDK's ``HTTPXClient`` 1.49 ms, its ``RequestsClient`` 2.07 ms, its ``PycurlClient`` 0.90 ms.
-Most of httpx's share was its own bookkeeping (URL parsing, cookies, the pool's locks); curl
-does the same work in C, outside the GIL.
+Measured with ``benchmarks/sdk_retrieve.py --explore`` (the CPU of a fulfillment retrieve, in
+the README's Speed section): the SDK's ``HTTPXClient`` 1.21 ms, its ``RequestsClient`` 1.49 ms,
+this client 0.64 ms. Most of httpx's share was its own bookkeeping (URL parsing, cookies, the
+pool's locks); curl does that work in C, outside the GIL.
 
-The SDK's ``PycurlClient`` keeps one curl handle, which serves one request at a time, so here
-each thread has its own (fulfillment retrieves from several threads at once); a handle keeps
-its connection alive from one request to the next. The SDK sets fixed timeouts on the handle
-(30 s to connect, 80 s in all); the handle here replaces them with the gateway's, so a hung
-Stripe holds a request for ``timeout`` seconds at most, as with httpx before.
+Where this differs from the SDK's ``PycurlClient``:
+
+- it keeps one curl handle, which serves one request at a time; here each thread has its own
+  (fulfillment retrieves from several threads at once), which keeps its connection alive
+  from one request to the next;
+- it sets fixed timeouts (30 s to connect, 80 s in all); the handle here puts the gateway's
+  in their place, so a hung Stripe holds a request ``timeout`` seconds at most;
+- it does not try a dropped connection again; here the SDK's retries do, as with httpx;
+- it reads the answer's headers with the stdlib's email parser; here a plain split does.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 import pycurl
 import stripe
 
 # The options the SDK sets to its own seconds, and the millisecond options set instead.
 _OURS = {pycurl.TIMEOUT: pycurl.TIMEOUT_MS, pycurl.CONNECTTIMEOUT: pycurl.CONNECTTIMEOUT_MS}
+# A connection dropped under a call: nothing answered, a send or a receive that failed.
+_DROPPED = {pycurl.E_GOT_NOTHING, pycurl.E_SEND_ERROR, pycurl.E_RECV_ERROR}
 
 
 class _Handle:
@@ -61,3 +67,27 @@ class CurlClient(stripe.PycurlClient):  # type: ignore[misc]
     @_curl.setter
     def _curl(self, handle: Any) -> None:
         handle.close()  # the SDK's one shared handle: each thread makes its own instead
+
+    def _handle_request_error(self, e: Exception) -> NoReturn:
+        """The SDK's errors, but a dropped connection is tried again (the SDK's retries, with
+        its idempotency keys), as the SDK's httpx client did: Stripe may close a kept-alive
+        connection just as a call goes out on it."""
+        try:
+            super()._handle_request_error(e)
+        except stripe.APIConnectionError as error:
+            if e.args and e.args[0] in _DROPPED:
+                error.should_retry = True
+            raise
+
+    def parse_headers(self, data: str) -> dict[str, str]:
+        """The answer's headers by lowercased name, the first of a repeated one, as the SDK's
+        (which runs the stdlib's email parser on them: a quarter of the client's CPU per
+        call). curl hands over every header block of the call, so the last one is the
+        answer's: an interim ``100 Continue`` comes before it."""
+        blocks = [block for block in data.split("\r\n\r\n") if block.strip()]
+        headers: dict[str, str] = {}
+        for line in blocks[-1].split("\r\n")[1:] if blocks else ():
+            name, colon, value = line.partition(":")
+            if colon:
+                headers.setdefault(name.strip().lower(), value.strip())
+        return headers

@@ -5,6 +5,8 @@ Stripe closed it."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -98,3 +100,30 @@ def test_the_connection_is_kept_alive_and_made_again_when_stripe_closed_it() -> 
         emulator.start()
         assert gateway.retrieve_checkout(sessions[0]).facts.session_id == sessions[0]
         assert handle.getinfo(pycurl.NUM_CONNECTS) == 1
+
+
+def test_a_dropped_connection_is_tried_again_as_the_sdk_tries_again() -> None:
+    accepted: list[float] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def drop_each() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed: the test is over
+            accepted.append(time.monotonic())
+            connection.recv(65536)  # the request, then nothing at all
+            connection.close()
+
+    threading.Thread(target=drop_each, daemon=True).start()
+    gateway = StripeGateway(API_KEY, f"http://127.0.0.1:{port}", max_network_retries=2,
+                            timeout_seconds=2)
+    try:
+        with pytest.raises(StripeUnavailable):
+            gateway.retrieve_checkout("cs_test_dropped")
+    finally:
+        listener.close()
+
+    assert len(accepted) == 3  # the call and the SDK's two retries
