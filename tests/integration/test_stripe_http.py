@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pycurl
 import pytest
 
@@ -26,7 +25,7 @@ from tests.support.purchases import API_KEY, Shop
 def shop(emulator: EmulatorServer) -> Iterator[Shop]:
     with Shop(emulator.url) as shop:
         yield shop
-    httpx.delete(f"{emulator.url}/_emulator/faults", trust_env=False).raise_for_status()
+        shop.clear_faults()
 
 
 def paid(shop: Shop, name: str) -> str:
@@ -40,9 +39,7 @@ def test_a_hung_stripe_is_given_up_after_the_gateways_timeout(
 ) -> None:
     session_id = paid(shop, "Poster")
     gateway = StripeGateway(API_KEY, emulator.url, max_network_retries=0, timeout_seconds=0.5)
-    httpx.post(f"{emulator.url}/_emulator/faults", trust_env=False, json={
-        "method": "GET", "path": "/v1/checkout/sessions/*", "fault": "timeout",
-        "seconds": 3}).raise_for_status()  # the answer held 3 s
+    shop.fault("GET", "/v1/checkout/sessions/*", "timeout", seconds=3)  # the answer held 3 s
 
     started = time.monotonic()
     with pytest.raises(StripeUnavailable):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from stripe._util import sanitize_id
 
@@ -22,7 +21,7 @@ from tests.support.purchases import API_KEY, Item, Shop
 def shop(emulator: EmulatorServer) -> Iterator[Shop]:
     with Shop(emulator.url) as shop:
         yield shop
-    httpx.delete(f"{emulator.url}/_emulator/faults", trust_env=False).raise_for_status()
+        shop.clear_faults()
 
 
 @pytest.fixture

@@ -74,10 +74,18 @@ class Shop:
         listed = self.sdk.v1.payment_intents.list(params={"customer": customer, "limit": 100})
         return [pi.to_dict() for pi in listed.data]
 
-    def fault(self, method: str, path: str, fault: str, count: int = 1) -> None:
-        """Make the next ``count`` calls of ``method path`` fail (the emulator's faults)."""
-        self._control("/_emulator/faults", {"method": method, "path": path, "fault": fault,
-                                            "count": count})
+    def fault(self, method: str, path: str, fault: str, count: int = 1, *,
+              seconds: float | None = None) -> None:
+        """Make the next ``count`` calls of ``method path`` fail (the emulator's faults;
+        ``seconds``: how long a ``timeout`` holds the answer, 30 s if not given)."""
+        rule: dict[str, Any] = {"method": method, "path": path, "fault": fault, "count": count}
+        if seconds is not None:
+            rule["seconds"] = seconds
+        self._control("/_emulator/faults", rule)
+
+    def clear_faults(self) -> None:
+        """Disarm every fault rule left armed."""
+        self.http.delete("/_emulator/faults").raise_for_status()
 
     def event_about(self, object_id: str, event_type: str) -> dict[str, Any]:
         """The emulator's ``event_type`` event about the object ``object_id``."""
