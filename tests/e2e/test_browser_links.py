@@ -79,11 +79,13 @@ def test_a_customer_pays_through_the_storefronts_payment_link_and_is_fulfilled(
     fits(sized)
     shot(sized, "link-success")
     session_id = sized.url.split("session_id=", 1)[1]
+    # The webhook's Completed and the ledger's copy of the page's Fulfilled come a moment later.
+    types = until(lambda: (t := service.history_types(session_id))
+                  and "Completed" in t and "Fulfilled" in t and t)
+    assert types.count("Fulfilled") == 1
     state = httpx.get(f"{service.url}/sessions/{session_id}", headers=staff(service),
                       trust_env=False).json()
     assert state["payment_link"] == link["id"]
-    types = until(lambda: (t := service.history_types(session_id)) and "Completed" in t and t)
-    assert types.count("Fulfilled") == 1
     assert sized.failed == []  # type: ignore[attr-defined]  # no favicon 404
 
 

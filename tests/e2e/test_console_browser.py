@@ -115,6 +115,9 @@ def test_support_finds_fixes_and_explains_failures_from_real_flows(
     buyer.close()
 
     sign_in(phone, service)
+    # Support opens its cases as it follows the ledger and the charges, a moment later.
+    reload_until(phone, f'tr.case[data-id="{session_id}"]')
+    reload_until(phone, f'tr.case[data-id="{charged["id"]}"]')
     expect(phone.locator(f'tr.case[data-id="{session_id}"]')).to_contain_text(
         "async payment failed")
     expect(phone.locator(f'tr.case[data-id="{charged["id"]}"]')).to_contain_text("charge failed")

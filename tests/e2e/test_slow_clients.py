@@ -61,16 +61,24 @@ def test_a_body_that_never_finishes_is_answered_408_and_closed_within_the_bound(
 def test_connections_beyond_the_limit_hear_503_and_the_service_recovers(service: str) -> None:
     port = int(service.rsplit(":", 1)[1])
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(MAX_CONCURRENCY)]
-    try:
-        time.sleep(0.5)
-        crowded = httpx.get(f"{service}/healthz", timeout=5).status_code
+    try:  # the server accepts the idle connections at its own pace: ask until it is full
+        crowded = _answer_until(service, 503)
     finally:
         for connection in idle:
             connection.close()
-    time.sleep(0.5)
 
     assert crowded == 503
-    assert httpx.get(f"{service}/healthz", timeout=5).status_code == 200
+    assert _answer_until(service, 200) == 200  # and it notices the closes
+
+
+def _answer_until(service: str, wanted: int, seconds: float = 10) -> int:
+    """``/healthz``'s status, asked every 0.1 s until it is ``wanted`` or time is up."""
+    deadline = time.monotonic() + seconds
+    while (status := httpx.get(f"{service}/healthz", timeout=5).status_code) != wanted:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return status
 
 
 def _read_until_closed(connection: socket.socket) -> bytes:
