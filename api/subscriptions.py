@@ -106,12 +106,11 @@ async def get_subscription(request: Request) -> Response:
 
     def read() -> dict[str, Any]:
         if subscription_id.startswith("sub_"):  # Stripe's, kept by the ledger
-            stripe_sub = services.ledger.subscription(subscription_id, version=version)
-            history: list[Any] = services.ledger.subscription_history(subscription_id)
-            return subscription_with_history(stripe_sub.view(), history[:stripe_sub.version])
-        sub = services.subscriptions.subscription(subscription_id, version)
-        history = services.subscriptions.history(subscription_id)[:sub.version]
-        return subscription_with_history(sub.view(), history)
+            stripe_sub, history = services.ledger.subscription_and_history(
+                subscription_id, version)
+            return subscription_with_history(stripe_sub.view(), history)
+        sub, own = services.subscriptions.subscription_and_history(subscription_id, version)
+        return subscription_with_history(sub.view(), own)
 
     return JSONResponse(await run_in_threadpool(read))
 

@@ -96,11 +96,12 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses, datetimes and containers -> JSON-ready values."""
+    """Dataclasses, datetimes and containers -> JSON-ready values, in one pass (not
+    ``asdict``, which deep-copies every value first: most of a history's rendering)."""
     if isinstance(value, SessionFacts):
-        return {**plain(asdict(value)), "metadata": dict(value.metadata)}
+        return {**_fields(value), "metadata": dict(value.metadata)}
     if is_dataclass(value) and not isinstance(value, type):
-        return plain(asdict(value))
+        return _fields(value)
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -108,3 +109,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    return {field.name: plain(getattr(value, field.name)) for field in fields(value)}

@@ -22,6 +22,7 @@ from domain.apps.processing import (
     BatchProcessing,
     BatchProcessor,
     Unreadable,
+    replay,
     retrying,
 )
 from domain.errors import SessionNotFound, SubscriptionNotFound
@@ -218,6 +219,18 @@ class Ledger(BatchProcessor):
             raise SubscriptionNotFound(subscription_id,
                                        f" at version {version}" if version else "")
         return found
+
+    def subscription_and_history(self, subscription_id: str, version: int | None = None
+                                 ) -> tuple[StripeSubscription, list[StripeSubscription.Event]]:
+        """A Stripe subscription now, or after its ``version``-th event, with its events up
+        to then: its log read once (what ``GET /subscriptions/{id}`` shows)."""
+        events = self.subscription_history(subscription_id)
+        found = replay(None, events[:version])
+        if not isinstance(found, StripeSubscription) or found.version == 0 \
+                or (version is not None and found.version < version):
+            raise SubscriptionNotFound(subscription_id,
+                                       f" at version {version}" if version else "")
+        return found, events[:found.version]
 
     def subscription_history(self, subscription_id: str) -> list[StripeSubscription.Event]:
         """Every event of a Stripe subscription, oldest first."""

@@ -24,7 +24,7 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from domain.apps.charges import ChargeOrder, StaffOutcome
-from domain.apps.processing import BatchProcessor, retrying
+from domain.apps.processing import BatchProcessor, replay, retrying
 from domain.apps.subscription_schedule import DueIndex
 from domain.errors import CustomerNotFound, LedgerError, SubscriptionNotFound
 from domain.model.charge import SUCCEEDED, Charge, charge_id_for
@@ -176,6 +176,17 @@ class Subscriptions(BatchProcessor):
                 version is not None and found.version < version):
             raise SubscriptionNotFound(subscription_id)
         return found
+
+    def subscription_and_history(self, subscription_id: str, version: int | None = None
+                                 ) -> tuple[Subscription, list[Subscription.Event]]:
+        """The subscription now, or after its ``version``-th event, with its events up to
+        then: its log read once."""
+        events = self.history(subscription_id)
+        found = replay(None, events[:version])
+        if not isinstance(found, Subscription) or found.is_new or (
+                version is not None and found.version < version):
+            raise SubscriptionNotFound(subscription_id)
+        return found, events[:found.version]
 
     def history(self, subscription_id: str) -> list[Subscription.Event]:
         events = list(self.events.get(subscription_uuid(subscription_id)))

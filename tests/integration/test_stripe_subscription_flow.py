@@ -13,6 +13,7 @@ from tests.conftest import STAFF, settle
 from tests.integration.emulator.billing_support import DAY, advance, attach, clock, price, ts
 from tests.support.fleet import stripe_events
 from tests.support.purchases import API_KEY, SUCCESS_URL, Shop
+from tests.support.versions import read_every_version
 from tests.support.webhooks import signed
 
 pytest_plugins = ["tests.support.purchase_fixtures"]
@@ -90,6 +91,11 @@ def test_a_checkout_subscription_is_listed_renewed_and_entitled_for_each_period(
 
     [renewed] = subscriptions(service, customer)
     assert (renewed["status"], renewed["current_period_end"][:10]) == ("active", "2027-03-31")
+
+    # An auditor reads it as it stood after each event Stripe sent.
+    ends = [d["current_period_end"] for d in read_every_version(service, sub)]
+    assert ends == sorted(ends) and ends[-1].startswith("2027-03-31")
+    assert any(end.startswith("2027-02-28") for end in ends)
 
 
 def test_a_declined_stripe_renewal_is_past_due_listed_for_support_and_canceled_by_staff(

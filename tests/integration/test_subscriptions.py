@@ -19,6 +19,7 @@ from tests.conftest import STAFF, settle
 from tests.integration.test_saved_cards import save_card
 from tests.support.console import act, sign_in
 from tests.support.purchases import Shop
+from tests.support.versions import read_every_version
 
 pytest_plugins = ["tests.support.purchase_fixtures"]
 
@@ -112,6 +113,23 @@ def test_a_subscription_charges_its_first_period_and_each_renewal_once_across_sm
     assert now["status"] == "active" and when(now["current_period_start"]) == (
         _months_later(when(started["current_period_start"]), 3))
     assert entitled(service, customer) == [started["id"]]
+
+
+def test_an_auditor_reads_a_subscription_as_it_stood_after_each_of_its_events(
+    service: TestClient, shop: Shop
+) -> None:
+    customer = save_card(service, shop)
+    started = subscribe(service, customer)
+    for months in (1, 2):
+        advance(service, to=_months_later(when(started["current_period_end"]),
+                                          months - 1).isoformat())
+
+    documents = read_every_version(service, started["id"])
+
+    ends = [when(d["current_period_end"]) for d in documents]
+    assert ends == sorted(ends)  # each renewal moved it on, never back
+    assert ends[0] == when(started["current_period_end"])
+    assert ends[-1] == _months_later(ends[0], 2)
 
 
 def test_the_customer_shows_subscriptions_and_a_one_time_purchase_entitles_for_good(
