@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from adapters.heap import freeze_startup_heap
 from adapters.progress import read_progress
 from api import console, customers, health, pages, payment_links, staff, subscriptions, support
 from api.errors import exception_handlers
@@ -81,11 +82,12 @@ async def _method_not_allowed(request: Request) -> Response:
 
 
 def create_app(settings: Settings | None = None, *, follow: bool = True,
-               seams: Seams = NO_SEAMS) -> IngestFirst:
+               seams: Seams = NO_SEAMS, freeze_heap: bool = False) -> IngestFirst:
     """Build the service from ``settings`` (read from the environment when omitted).
 
     ``follow=False`` leaves the background processing to a worker process; ``seams``
-    replace outside collaborators (tests).
+    replace outside collaborators (tests); ``freeze_heap`` (a server process, once ready)
+    keeps what start-up made out of the cycle collector's way (``adapters.heap``).
     """
     settings = settings or Settings.from_env()
 
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None, *, follow: bool = True,
         app.state.metrics = services.metrics
         app.state.progress = health.ProgressWatch(seams.stall_after, every=seams.health_every)
         await run_in_threadpool(lambda: services.start(follow=follow))
+        if freeze_heap:
+            freeze_startup_heap()
         log.info("checkout-ledger ready on %s store", settings.store.kind)
         try:
             yield

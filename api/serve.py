@@ -83,8 +83,8 @@ def run(settings: Settings, workers: int = 1, *, with_worker: bool = True) -> No
     }
     try:
         if workers == 1:
-            app = BodyTimeout(create_app(settings, follow=not separate_worker),
-                              seconds=BODY_SECONDS)
+            app = BodyTimeout(create_app(settings, follow=not separate_worker,
+                                         freeze_heap=True), seconds=BODY_SECONDS)
             uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[listening])
         else:
             # uvicorn's supervisor: N processes accepting on the one socket, each restarted
@@ -103,8 +103,8 @@ def web_app() -> BodyTimeout:
     and answers, the worker process follows)."""
     configure_logging()
     settings = Settings.from_env(serving=True)
-    return BodyTimeout(create_app(replace(settings, create_tables=False), follow=False),
-                       seconds=BODY_SECONDS)
+    return BodyTimeout(create_app(replace(settings, create_tables=False), follow=False,
+                                  freeze_heap=True), seconds=BODY_SECONDS)
 
 
 def bind(host: str, port: int) -> socket.socket:

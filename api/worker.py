@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 
+from adapters.heap import freeze_startup_heap
 from api.settings import Settings
 from api.system import build
 
@@ -35,6 +36,7 @@ def run_worker(settings: Settings) -> None:
         services = build(settings, poll_interval=FALLBACK_POLL_SECONDS)
         try:
             services.start(follow=True)
+            freeze_startup_heap()
             log.info("worker following the inbox (pid %d)", os.getpid())
             stop_signal.wait()
         finally:
