@@ -214,22 +214,14 @@ class Ledger(BatchProcessor):
             found: Any = self.repository.get(subscription_uuid(subscription_id), version=version)
         except AggregateNotFoundError:
             raise SubscriptionNotFound(subscription_id) from None
-        if not isinstance(found, StripeSubscription) or found.version == 0 \
-                or (version is not None and found.version < version):
-            raise SubscriptionNotFound(subscription_id,
-                                       f" at version {version}" if version else "")
-        return found
+        return _stripe_subscription(found, subscription_id, version)
 
     def subscription_and_history(self, subscription_id: str, version: int | None = None
                                  ) -> tuple[StripeSubscription, list[StripeSubscription.Event]]:
         """A Stripe subscription now, or after its ``version``-th event, with its events up
         to then: its log read once (what ``GET /subscriptions/{id}`` shows)."""
         events = self.subscription_history(subscription_id)
-        found = replay(None, events[:version])
-        if not isinstance(found, StripeSubscription) or found.version == 0 \
-                or (version is not None and found.version < version):
-            raise SubscriptionNotFound(subscription_id,
-                                       f" at version {version}" if version else "")
+        found = _stripe_subscription(replay(None, events[:version]), subscription_id, version)
         return found, events[:found.version]
 
     def subscription_history(self, subscription_id: str) -> list[StripeSubscription.Event]:
@@ -248,6 +240,15 @@ class Ledger(BatchProcessor):
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False)
         return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+
+
+def _stripe_subscription(found: Any, subscription_id: str, version: int | None
+                         ) -> StripeSubscription:
+    """``found`` if it is the subscription as asked (with its ``version``-th event)."""
+    if not isinstance(found, StripeSubscription) or found.version == 0 \
+            or (version is not None and found.version < version):
+        raise SubscriptionNotFound(subscription_id, f" at version {version}" if version else "")
+    return found
 
 
 def _identify(upstream: str, event: Any) -> tuple[str, str]:

@@ -172,20 +172,14 @@ class Subscriptions(BatchProcessor):
         found: Any = None
         with contextlib.suppress(AggregateNotFoundError):
             found = self.repository.get(subscription_uuid(subscription_id), version=version)
-        if not isinstance(found, Subscription) or found.is_new or (
-                version is not None and found.version < version):
-            raise SubscriptionNotFound(subscription_id)
-        return found
+        return _subscription(found, subscription_id, version)
 
     def subscription_and_history(self, subscription_id: str, version: int | None = None
                                  ) -> tuple[Subscription, list[Subscription.Event]]:
         """The subscription now, or after its ``version``-th event, with its events up to
         then: its log read once."""
         events = self.history(subscription_id)
-        found = replay(None, events[:version])
-        if not isinstance(found, Subscription) or found.is_new or (
-                version is not None and found.version < version):
-            raise SubscriptionNotFound(subscription_id)
+        found = _subscription(replay(None, events[:version]), subscription_id, version)
         return found, events[:found.version]
 
     def history(self, subscription_id: str) -> list[Subscription.Event]:
@@ -314,3 +308,11 @@ class Subscriptions(BatchProcessor):
 class NothingToDo(LedgerError):
     """The action asked for does not apply to the subscription as it stands."""
 
+
+
+def _subscription(found: Any, subscription_id: str, version: int | None) -> Subscription:
+    """``found`` if it is the subscription as asked (with its ``version``-th event)."""
+    if not isinstance(found, Subscription) or found.is_new or (
+            version is not None and found.version < version):
+        raise SubscriptionNotFound(subscription_id)
+    return found
