@@ -2,7 +2,7 @@
 with a curl handle per thread and the gateway's timeout.
 
 Measured with ``benchmarks/sdk_retrieve.py --explore`` (the CPU of a fulfillment retrieve, in
-the README's Speed section): the SDK's ``HTTPXClient`` 1.10 ms, its ``RequestsClient`` 1.47 ms,
+docs/benchmarks.md): the SDK's ``HTTPXClient`` 1.10 ms, its ``RequestsClient`` 1.47 ms,
 this client 0.48 ms. Most of httpx's share was its own bookkeeping (URL parsing, cookies, the
 pool's locks); curl does that work in C, outside the GIL.
 

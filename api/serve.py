@@ -25,10 +25,10 @@ from api.slow_clients import BodyTimeout
 from api.system import create_tables
 from api.worker import WorkerSupervisor
 
-# Slow and idle clients (see the README's "Slow clients"): a kept-alive connection that
-# sends nothing is closed after KEEP_ALIVE_SECONDS, a request body must arrive within
-# BODY_SECONDS, and beyond MAX_CONCURRENCY connections or requests at once new requests
-# hear 503.
+# Slow and idle clients (the README's "HTTP routes", "Slow and greedy clients"): a kept-alive
+# connection that sends nothing is closed after KEEP_ALIVE_SECONDS, a request body must
+# arrive within BODY_SECONDS, and beyond MAX_CONCURRENCY connections or requests at once new
+# requests hear 503.
 KEEP_ALIVE_SECONDS = 5
 BODY_SECONDS = 10.0
 MAX_CONCURRENCY = 256
